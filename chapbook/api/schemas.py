@@ -1,0 +1,295 @@
+"""What the API reads and writes, as pydantic schemas (they are also the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Literal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from ninja import Field, Schema
+from pydantic import field_validator
+
+from chapbook.tags.models import Tag
+from chapbook.works.models import Chapter, Work
+
+Format = Literal["html", "markdown", "text"]
+
+# The same limits as the posting form (works/forms.py), so that the API accepts nothing
+# the site would refuse.
+MAX_SUMMARY = 5000
+MAX_NOTES = 10_000
+MAX_CHAPTER_TEXT = 510_000
+
+
+def absolute(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+def _names(tags: Iterable[Tag]) -> list[str]:
+    return [tag.name for tag in tags]
+
+
+# Output
+
+
+class Creator(Schema):
+    pseud: str
+    user: str
+
+
+class Source(Schema):
+    site: str
+    url: str
+
+
+class Prompt(Schema):
+    text: str
+    relationship: str
+
+
+class Stats(Schema):
+    kudos: int
+    comments: int
+    bookmarks: int
+    hits: int
+
+
+class ChapterOut(Schema):
+    position: int
+    title: str
+    notes: str
+    end_notes: str
+    html: str
+    word_count: int
+
+    @classmethod
+    def from_chapter(cls, chapter: Chapter) -> ChapterOut:
+        return cls(
+            position=chapter.position,
+            title=chapter.title,
+            notes=chapter.notes,
+            end_notes=chapter.end_notes,
+            html=chapter.html,
+            word_count=chapter.word_count,
+        )
+
+
+class WorkSummary(Schema):
+    """A work without its chapters: what a listing shows."""
+
+    id: int
+    url: str
+    title: str
+    creators: list[Creator]
+    fandoms: list[str]
+    ratings: list[str]
+    warnings: list[str]
+    categories: list[str]
+    relationships: list[str]
+    characters: list[str]
+    freeforms: list[str]
+    summary: str
+    notes: str
+    end_notes: str
+    language: str
+    word_count: int
+    chapter_count: int
+    expected_chapters: int | None
+    complete: bool
+    restricted: bool
+    draft: bool
+    published: datetime | None
+    updated: datetime | None
+    source: Source | None
+    prompt: Prompt | None
+    stats: Stats
+
+    @staticmethod
+    def fields_of(work: Work) -> dict[str, Any]:
+        """Reads only what `with_blurb` prefetched, so a page of summaries costs no query per work."""
+        has_source = bool(work.source_site or work.source_url)
+        has_prompt = bool(work.prompt_text or work.prompt_relationship)
+        return {
+            "id": work.pk,
+            "url": absolute(work.get_absolute_url()),
+            "title": work.title,
+            "creators": [Creator(pseud=pseud.name, user=pseud.user.username) for pseud in work.creators],
+            "fandoms": _names(work.fandoms),
+            "ratings": _names(work.ratings),
+            "warnings": _names(work.warnings),
+            "categories": _names(work.categories),
+            "relationships": _names(work.relationships),
+            "characters": _names(work.characters),
+            "freeforms": _names(work.freeforms),
+            "summary": work.summary,
+            "notes": work.notes,
+            "end_notes": work.end_notes,
+            "language": work.language,
+            "word_count": work.word_count,
+            "chapter_count": work.chapter_count,
+            "expected_chapters": work.expected_chapters,
+            "complete": work.complete,
+            "restricted": work.restricted,
+            "draft": work.draft,
+            "published": work.published_at,
+            "updated": work.updated_at,
+            "source": Source(site=work.source_site, url=work.source_url) if has_source else None,
+            "prompt": Prompt(text=work.prompt_text, relationship=work.prompt_relationship) if has_prompt else None,
+            "stats": Stats(
+                kudos=work.kudos_count,
+                comments=work.comments_count,
+                bookmarks=work.bookmarks_count,
+                hits=work.hits_count,
+            ),
+        }
+
+    @classmethod
+    def from_work(cls, work: Work) -> WorkSummary:
+        return cls(**cls.fields_of(work))
+
+
+class WorkDetail(WorkSummary):
+    chapters: list[ChapterOut]
+
+    @classmethod
+    def from_work_and_chapters(cls, work: Work, chapters: Iterable[Chapter]) -> WorkDetail:
+        return cls(**cls.fields_of(work), chapters=[ChapterOut.from_chapter(c) for c in chapters])
+
+
+class WorkPage(Schema):
+    count: int = Field(description="How many works match, on all pages.")
+    items: list[WorkSummary]
+
+
+class TagOut(Schema):
+    name: str
+    type: str
+    canonical: bool
+    works_count: int = Field(description="Works carrying this tag that the caller may see.")
+    url: str
+
+
+class Message(Schema):
+    detail: str
+
+
+class FieldError(Schema):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class FieldErrors(Schema):
+    detail: list[FieldError]
+
+
+# Input
+
+
+class WorkFilters(Schema):
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=100)
+    tag: str | None = Field(None, description="Only works carrying the tag with this exact name (any case).")
+
+
+def _check_url(value: str) -> str:
+    value = value.strip()
+    if value:
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except DjangoValidationError:
+            raise ValueError("Enter a valid http:// or https:// URL.") from None
+    return value
+
+
+class SourceIn(Schema):
+    site: str = Field("", max_length=100)
+    url: str = Field("", max_length=500)
+
+    @field_validator("url")
+    @classmethod
+    def valid_url(cls, value: str) -> str:
+        return _check_url(value)
+
+
+class PromptIn(Schema):
+    text: str = Field("", max_length=MAX_NOTES)
+    relationship: str = Field("", max_length=150)
+
+
+class ChapterIn(Schema):
+    text: str = Field(max_length=MAX_CHAPTER_TEXT)
+    format: Format = "html"
+    title: str = Field("", max_length=255)
+    notes: str = Field("", max_length=MAX_NOTES)
+    end_notes: str = Field("", max_length=MAX_NOTES)
+
+
+class WorkIn(Schema):
+    """A new work. Titles, tags and chapters are checked by the posting service, as on the site."""
+
+    title: str = Field(max_length=255)
+    summary: str = Field("", max_length=MAX_SUMMARY)
+    notes: str = Field("", max_length=MAX_NOTES)
+    end_notes: str = Field("", max_length=MAX_NOTES)
+    notes_format: Format = Field("html", description="The format of summary, notes and end_notes.")
+    fandoms: list[str] = []
+    ratings: list[str] = []
+    warnings: list[str] = []
+    categories: list[str] = []
+    relationships: list[str] = []
+    characters: list[str] = []
+    freeforms: list[str] = []
+    language: str = "en"
+    expected_chapters: int | None = None
+    restricted: bool = False
+    draft: bool = False
+    source: SourceIn | None = None
+    prompt: PromptIn | None = None
+    chapters: list[ChapterIn]
+    pseuds: list[str] = Field([], description="Names of your own pseuds; your default pseud if empty.")
+
+
+# Fields a PATCH may leave out but may not set to null: null would mean nothing for them.
+_NOT_NULL = (
+    "title", "summary", "notes", "end_notes", "notes_format", "fandoms", "ratings", "warnings",
+    "categories", "relationships", "characters", "freeforms", "language", "restricted", "draft", "pseuds",
+)
+
+
+class WorkPatch(Schema):
+    """Any subset of a work's metadata; what is left out stays as it is.
+
+    `expected_chapters`, `source` and `prompt` may be null to clear them. A tag list
+    replaces that list only; the other lists keep their tags.
+    """
+
+    title: str | None = Field(None, max_length=255)
+    summary: str | None = Field(None, max_length=MAX_SUMMARY)
+    notes: str | None = Field(None, max_length=MAX_NOTES)
+    end_notes: str | None = Field(None, max_length=MAX_NOTES)
+    notes_format: Format = "html"
+    fandoms: list[str] | None = None
+    ratings: list[str] | None = None
+    warnings: list[str] | None = None
+    categories: list[str] | None = None
+    relationships: list[str] | None = None
+    characters: list[str] | None = None
+    freeforms: list[str] | None = None
+    language: str | None = None
+    expected_chapters: int | None = None
+    restricted: bool | None = None
+    draft: bool | None = None
+    source: SourceIn | None = None
+    prompt: PromptIn | None = None
+    pseuds: list[str] | None = None
+
+    @field_validator(*_NOT_NULL, mode="before")
+    @classmethod
+    def reject_null(cls, value: Any) -> Any:
+        # Runs only on values the client sent, so an omitted field is still fine.
+        if value is None:
+            raise ValueError("May be left out but not null.")
+        return value

@@ -1,0 +1,1 @@
+"""People's pages, split by feature: accounts, profiles, pseuds, invitations."""

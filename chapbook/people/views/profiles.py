@@ -1,0 +1,69 @@
+"""A user's profile, its edit page, and the list of all their works."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from chapbook.people.forms import ProfileForm
+from chapbook.people.models import Pseud, User
+from chapbook.works.models import Creatorship, Work
+from chapbook.works.selectors import listing, works_visible_to
+
+
+def user_or_404(username: str) -> User:
+    # Usernames are unique without regard to case, so /users/Alice is alice's page.
+    user = User.objects.filter(username__iexact=username).first()
+    if user is None:
+        raise Http404("No such user.")
+    return user
+
+
+def credited_works(request: HttpRequest, pseuds: QuerySet[Pseud]) -> Page:
+    """One page of the works credited to `pseuds` that the viewer may see, in listing order.
+
+    A subquery rather than a join: a work credited to two of the user's pseuds is listed once.
+    Visibility is `works_visible_to`'s alone; pending invitations are not credits.
+    """
+    credited = Creatorship.objects.filter(pseud__in=pseuds, accepted=True).values("work_id")
+    works: QuerySet[Work] = listing(works_visible_to(request.user).filter(pk__in=credited))
+    return Paginator(works, settings.WORKS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    user = user_or_404(username)
+    if user.username != username:
+        return redirect("people:profile", user.username, permanent=True)
+    context = {
+        "profile_user": user,
+        "links": user.profile_links(),
+        "pseuds": list(user.pseuds.order_by("-is_default", "name")),
+        "page": credited_works(request, user.pseuds.all()),
+        "is_owner": request.user.pk == user.pk,
+    }
+    return render(request, "people/profile.html", context)
+
+
+def user_works(request: HttpRequest, username: str) -> HttpResponse:
+    user = user_or_404(username)
+    page = credited_works(request, user.pseuds.all())
+    return render(request, "people/user_works.html", {"profile_user": user, "page": page})
+
+
+@login_required
+def profile_edit(request: HttpRequest, username: str) -> HttpResponse:
+    user = user_or_404(username)
+    if user.pk != request.user.pk:
+        raise PermissionDenied("Only the owner can edit a profile.")
+    form = ProfileForm(request.POST or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Profile updated.")
+        return redirect(user)
+    return render(request, "people/profile_edit.html", {"profile_user": user, "form": form})

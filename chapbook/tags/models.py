@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+
+class TagType(models.TextChoices):
+    FANDOM = "fandom", "Fandom"
+    RATING = "rating", "Rating"
+    WARNING = "warning", "Archive Warning"
+    CATEGORY = "category", "Category"
+    RELATIONSHIP = "relationship", "Relationship"
+    CHARACTER = "character", "Character"
+    FREEFORM = "freeform", "Additional Tag"
+
+
+# The types whose tags are fixed by the archive, as on AO3: creators pick from them.
+FIXED_TYPES = {TagType.RATING, TagType.WARNING, TagType.CATEGORY}
+
+RATINGS = ["Not Rated", "General Audiences", "Teen And Up Audiences", "Mature", "Explicit"]
+WARNINGS = [
+    "Creator Chose Not To Use Archive Warnings",
+    "Graphic Depictions Of Violence",
+    "Major Character Death",
+    "No Archive Warnings Apply",
+    "Rape/Non-Con",
+    "Underage Sex",
+]
+CATEGORIES = ["F/F", "F/M", "Gen", "M/M", "Multi", "Other"]
+DEFAULT_IMPORT_RATING = "Not Rated"
+DEFAULT_IMPORT_WARNING = "Creator Chose Not To Use Archive Warnings"
+
+# AO3 escapes these characters in tag URLs so that "A/B" or "Dr. Who" survive a path segment.
+_URL_ESCAPES = [("*", "*s*"), ("/", "*s*"), ("&", "*a*"), (".", "*d*"), ("?", "*q*"), ("#", "*h*")]
+
+
+def tag_to_url_name(name: str) -> str:
+    for char, escape in _URL_ESCAPES[1:]:
+        name = name.replace(char, escape)
+    return name
+
+
+def url_name_to_tag(url_name: str) -> str:
+    for char, escape in _URL_ESCAPES[1:]:
+        url_name = url_name.replace(escape, char)
+    return url_name
+
+
+class Tag(models.Model):
+    """A tag as creators write it.
+
+    Wrangling (canonical tags, synonyms, parents and fandoms) decides what a tag means
+    for filtering; it never changes the tags on a work.
+    """
+
+    name = models.CharField(max_length=150)
+    type = models.CharField(max_length=20, choices=TagType.choices, db_index=True)
+    canonical = models.BooleanField(default=False)
+    # The canonical tag this one is a synonym of (AO3 calls it the merger).
+    synonym_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="synonyms"
+    )
+    parents = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="children")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def url_name(self) -> str:
+        return tag_to_url_name(self.name)
+
+    def get_absolute_url(self) -> str:
+        return reverse("tags:detail", args=[self.url_name])
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.type in FIXED_TYPES

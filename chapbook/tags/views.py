@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from chapbook.tags.models import Tag, TagType, url_name_to_tag
+from chapbook.works.selectors import listing, works_visible_to
+
+AUTOCOMPLETE_LIMIT = 10
+
+
+def tag_or_404(url_name: str) -> Tag:
+    tag = Tag.objects.filter(name__iexact=url_name_to_tag(url_name)).first()
+    if tag is None:
+        raise Http404("No such tag.")
+    return tag
+
+
+def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
+    tag = tag_or_404(name)
+    works = listing(works_visible_to(request.user).filter(draft=False, tags=tag))
+    page = Paginator(works, settings.WORKS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "tags/tag_detail.html", {"tag": tag, "page": page})
+
+
+def fandom_index(request: HttpRequest) -> HttpResponse:
+    visible = works_visible_to(request.user).filter(draft=False).values("pk")
+    fandoms = (
+        Tag.objects.filter(type=TagType.FANDOM)
+        .annotate(count=Count("works", filter=Q(works__in=visible)))
+        .filter(count__gt=0)
+        .order_by("name")
+    )
+    return render(request, "tags/fandom_index.html", {"fandoms": fandoms})
+
+
+@require_GET
+def autocomplete(request: HttpRequest) -> JsonResponse:
+    """Names of existing tags of one type that start with (or contain) what was typed."""
+    term = " ".join(request.GET.get("q", "").split())[:100]
+    tag_type = request.GET.get("type", "")
+    if len(term) < 1 or tag_type not in TagType.values:
+        return JsonResponse({"results": []})
+    tags = Tag.objects.filter(type=tag_type)
+    starts = list(tags.filter(name__istartswith=term).values_list("name", flat=True)[:AUTOCOMPLETE_LIMIT])
+    if len(starts) < AUTOCOMPLETE_LIMIT:
+        more = tags.filter(name__icontains=term).exclude(name__in=starts)
+        starts += list(more.values_list("name", flat=True)[: AUTOCOMPLETE_LIMIT - len(starts)])
+    return JsonResponse({"results": starts})

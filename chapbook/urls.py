@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("chapbook.site.urls")),
+    path("", include("chapbook.people.urls")),
+    path("", include("chapbook.works.urls")),
+    path("", include("chapbook.tags.urls")),
+    path("", include("chapbook.imports.urls")),
+    path("api/", include("chapbook.api.urls")),
+    path("admin/", admin.site.urls),
+]

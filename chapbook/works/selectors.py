@@ -1,0 +1,76 @@
+"""Who may see what: the one place that decides it.
+
+Every page, listing, count, feed, download and API endpoint starts from
+`works_visible_to(user)`; nothing else filters on draft, restricted or hidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch, Q, QuerySet
+
+from chapbook.people.models import User
+from chapbook.works.models import Chapter, Creatorship, Series, Work
+
+AnyUser = User | AnonymousUser | Any
+
+
+def _own_work_ids(user: AnyUser) -> QuerySet[Creatorship]:
+    return Creatorship.objects.filter(pseud__user=user, accepted=True).values("work_id")
+
+
+def works_visible_to(user: AnyUser) -> QuerySet[Work]:
+    """Works `user` may read.
+
+    Guests see posted, unrestricted, unhidden works. Logged-in readers also see restricted
+    works. Creators always see their own works, drafts included; staff also see hidden works
+    (to moderate them) but never someone else's drafts.
+    """
+    works = Work.objects.all()
+    if user is None or not user.is_authenticated:
+        return works.filter(draft=False, restricted=False, hidden=False)
+    public = Q(draft=False) if user.is_staff else Q(draft=False, hidden=False)
+    return works.filter(public | Q(pk__in=_own_work_ids(user)))
+
+
+def work_visible_to(user: AnyUser, pk: int) -> Work | None:
+    return works_visible_to(user).filter(pk=pk).first()
+
+
+def is_creator(user: AnyUser, work: Work) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return Creatorship.objects.filter(work=work, pseud__user=user, accepted=True).exists()
+
+
+def with_blurb(works: QuerySet[Work]) -> QuerySet[Work]:
+    """Everything a blurb shows, in a fixed number of queries however many works there are."""
+    return works.prefetch_related(
+        "tags",
+        Prefetch(
+            "creatorships",
+            queryset=Creatorship.objects.select_related("pseud__user").order_by("position", "pk"),
+        ),
+    )
+
+
+def listing(works: QuerySet[Work]) -> QuerySet[Work]:
+    """The default order of a listing: most recently updated first, as on AO3."""
+    return with_blurb(works).order_by("-updated_at", "-pk")
+
+
+def chapters_of(work: Work) -> QuerySet[Chapter]:
+    return work.chapters.order_by("position")
+
+
+def series_visible_to(user: AnyUser) -> QuerySet[Series]:
+    """A series is visible when at least one of its parts is."""
+    visible = works_visible_to(user).values("pk")
+    return Series.objects.filter(parts__work__in=visible).distinct()
+
+
+def series_parts_visible_to(user: AnyUser, series: Series) -> list[Work]:
+    visible = with_blurb(works_visible_to(user).filter(series_parts__series=series))
+    return list(visible.order_by("series_parts__position"))

@@ -1,0 +1,455 @@
+"""Writes to works. Each is one transaction: a work is never left half-posted."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from chapbook.lib.formats import Format, render
+from chapbook.lib.wordcount import count_words
+from chapbook.people.models import Pseud, User
+from chapbook.tags.models import Tag, TagType
+from chapbook.works.models import LANGUAGE_NAMES, Chapter, Creatorship, Series, SeriesPart, Work, WorkTag
+
+MAX_TAG_LENGTH = 150
+# A relationship is "A/B" (romantic) or "A & B" (platonic), as on AO3.
+RELATIONSHIP_RE = re.compile(r"\S.*(/| & ).*\S")
+TAG_FIELDS = {
+    "fandoms": TagType.FANDOM,
+    "ratings": TagType.RATING,
+    "warnings": TagType.WARNING,
+    "categories": TagType.CATEGORY,
+    "relationships": TagType.RELATIONSHIP,
+    "characters": TagType.CHARACTER,
+    "freeforms": TagType.FREEFORM,
+}
+
+
+@dataclass
+class ChapterInput:
+    text: str
+    format: Format = "html"
+    title: str = ""
+    notes: str = ""
+    end_notes: str = ""
+
+
+@dataclass
+class TagInput:
+    fandoms: list[str] = field(default_factory=list)
+    ratings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    relationships: list[str] = field(default_factory=list)
+    characters: list[str] = field(default_factory=list)
+    freeforms: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_work(cls, work: Work) -> TagInput:
+        return cls(**{name: [t.name for t in work.tags_of(tag_type)] for name, tag_type in TAG_FIELDS.items()})
+
+
+@dataclass
+class Rendered:
+    """Sanitized HTML plus what the sanitizer removed, so a preview can show it."""
+
+    html: str
+    removed: list[str]
+
+
+def render_html_field(value: str, fmt: Format = "html") -> Rendered:
+    if not value.strip():
+        return Rendered("", [])
+    result = render(value, fmt)
+    return Rendered(result.html, list(result.removed))
+
+
+def split_tag_names(value: str | Iterable[str]) -> list[str]:
+    """Tags arrive as a comma-separated string (forms) or a list (API); both mean the same."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    seen: dict[str, str] = {}
+    for item in items:
+        name = " ".join(str(item).split())
+        if name and name.lower() not in seen:
+            seen[name.lower()] = name
+    return list(seen.values())
+
+
+def resolve_tags(tags: TagInput, *, for_draft: bool = False) -> list[Tag]:
+    """Find or create the tags a creator wrote. Raises ValidationError naming the field."""
+    errors: dict[str, list[str]] = {}
+    resolved: list[Tag] = []
+    for field_name, tag_type in TAG_FIELDS.items():
+        names = split_tag_names(getattr(tags, field_name))
+        for name in names:
+            problem = _tag_problem(name, tag_type)
+            if problem:
+                errors.setdefault(field_name, []).append(problem)
+                continue
+            existing = Tag.objects.filter(name__iexact=name).first()
+            if existing is None:
+                if tag_type in (TagType.RATING, TagType.WARNING, TagType.CATEGORY):
+                    errors.setdefault(field_name, []).append(f"“{name}” is not a {tag_type.label.lower()} of this archive.")
+                    continue
+                existing = Tag.objects.create(name=name, type=tag_type)
+            elif existing.type != tag_type:
+                errors.setdefault(field_name, []).append(
+                    f"“{name}” is already a {existing.get_type_display().lower()} tag, so it cannot be used as a {tag_type.label.lower()}."
+                )
+                continue
+            resolved.append(existing)
+    counts = {tag_type: sum(1 for t in resolved if t.type == tag_type) for tag_type in TagType}
+    if not errors:
+        if counts[TagType.FANDOM] == 0:
+            errors["fandoms"] = ["Add at least one fandom."]
+        if counts[TagType.RATING] != 1:
+            errors["ratings"] = ["Choose exactly one rating."]
+        if counts[TagType.WARNING] == 0:
+            errors["warnings"] = ["Choose at least one archive warning (or “Creator Chose Not To Use Archive Warnings”)."]
+    if errors:
+        raise ValidationError(errors)
+    return resolved
+
+
+def _tag_problem(name: str, tag_type: str) -> str | None:
+    if len(name) > MAX_TAG_LENGTH:
+        return f"Tags can be at most {MAX_TAG_LENGTH} characters long: “{name[:30]}…”."
+    if any(char in name for char in "<>{}"):
+        return f"“{name}” has a character tags cannot contain (< > {{ }})."
+    if tag_type == TagType.RELATIONSHIP and not RELATIONSHIP_RE.fullmatch(name):
+        return f"“{name}” is not a relationship: write A/B for a romantic one or A & B for a platonic one."
+    return None
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGE_NAMES:
+        raise ValidationError({"language": [f"Unknown language code “{language}”."]})
+
+
+def _check_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError({"title": ["A work needs a title."]})
+    if len(title) > 255:
+        raise ValidationError({"title": ["Titles can be at most 255 characters long."]})
+    return title
+
+
+def _check_expected(expected_chapters: int | None) -> None:
+    if expected_chapters is not None and not (1 <= expected_chapters <= 10000):
+        raise ValidationError({"expected_chapters": ["Expected chapters must be between 1 and 10000, or unknown."]})
+
+
+def _build_chapter(work: Work, position: int, chapter: ChapterInput) -> tuple[Chapter, list[str]]:
+    body = render_html_field(chapter.text, chapter.format)
+    if not body.html.strip() or not count_words(body.html) and "<img" not in body.html:
+        raise ValidationError({"chapters": [f"Chapter {position} has no text."]})
+    notes = render_html_field(chapter.notes)
+    end_notes = render_html_field(chapter.end_notes)
+    title = " ".join(chapter.title.split())
+    if len(title) > 255:
+        raise ValidationError({"chapters": [f"Chapter {position}'s title is longer than 255 characters."]})
+    return (
+        Chapter(
+            work=work,
+            position=position,
+            title=title,
+            notes=notes.html,
+            end_notes=end_notes.html,
+            html=body.html,
+            word_count=count_words(body.html),
+        ),
+        body.removed + notes.removed + end_notes.removed,
+    )
+
+
+def _own_pseuds(user: User, pseuds: Sequence[Pseud]) -> list[Pseud]:
+    if not pseuds:
+        return [user.default_pseud]
+    for pseud in pseuds:
+        if pseud.user_id != user.pk:
+            raise ValidationError({"pseuds": [f"“{pseud.name}” is not one of your pseuds."]})
+    return list(pseuds)
+
+
+def _set_tags(work: Work, tags: list[Tag]) -> None:
+    WorkTag.objects.filter(work=work).exclude(tag__in=tags).delete()
+    existing = set(WorkTag.objects.filter(work=work).values_list("tag_id", flat=True))
+    WorkTag.objects.bulk_create([WorkTag(work=work, tag=tag) for tag in tags if tag.pk not in existing])
+
+
+def _invite_co_creators(work: Work, *, by: User, co_creators: Sequence[Pseud], start: int) -> None:
+    for offset, pseud in enumerate(co_creators):
+        if Creatorship.objects.filter(work=work, pseud=pseud).exists():
+            continue
+        # Someone else's pseud is credited only once they accept: nobody can be made the
+        # author of a work they did not agree to.
+        Creatorship.objects.create(
+            work=work, pseud=pseud, accepted=pseud.user_id == by.pk, position=start + offset, invited_by=by
+        )
+
+
+def _add_to_series(work: Work, *, by: User, series: Series | None, series_title: str) -> None:
+    if series is None and series_title.strip():
+        series = Series.objects.create(title=series_title.strip()[:255], owner=by)
+    if series is None:
+        return
+    if series.owner_id != by.pk:
+        raise ValidationError({"series": ["You can only add works to your own series."]})
+    if SeriesPart.objects.filter(series=series, work=work).exists():
+        return
+    last = series.parts.aggregate(last=Max("position"))["last"] or 0
+    SeriesPart.objects.create(series=series, work=work, position=last + 1)
+
+
+@transaction.atomic
+def post_work(
+    *,
+    by: User,
+    title: str,
+    chapters: Sequence[ChapterInput],
+    tags: TagInput,
+    pseuds: Sequence[Pseud] = (),
+    co_creators: Sequence[Pseud] = (),
+    summary: str = "",
+    notes: str = "",
+    end_notes: str = "",
+    notes_format: Format = "html",
+    language: str = "en",
+    expected_chapters: int | None = None,
+    restricted: bool = False,
+    draft: bool = False,
+    source_site: str = "",
+    source_url: str = "",
+    prompt_text: str = "",
+    prompt_relationship: str = "",
+    series: Series | None = None,
+    series_title: str = "",
+    backdate: datetime | None = None,
+) -> tuple[Work, list[str]]:
+    """Create a work with its chapters, tags and creators.
+
+    Returns the work and the list of things the sanitizer removed (for the preview).
+    """
+    if not chapters:
+        raise ValidationError({"chapters": ["A work needs at least one chapter."]})
+    title = _check_title(title)
+    _check_language(language)
+    _check_expected(expected_chapters)
+    own = _own_pseuds(by, pseuds)
+    resolved = resolve_tags(tags)
+    # AO3 lets creators backdate a work (to when it was first posted elsewhere).
+    now = backdate or timezone.now()
+    summary_r = render_html_field(summary, notes_format)
+    notes_r = render_html_field(notes, notes_format)
+    end_r = render_html_field(end_notes, notes_format)
+    work = Work.objects.create(
+        title=title,
+        summary=summary_r.html,
+        notes=notes_r.html,
+        end_notes=end_r.html,
+        language=language,
+        expected_chapters=expected_chapters,
+        restricted=restricted,
+        draft=draft,
+        created_at=now,
+        published_at=None if draft else now,
+        updated_at=None if draft else now,
+        revised_at=now,
+        source_site=source_site.strip()[:100],
+        source_url=source_url.strip()[:500],
+        prompt_text=prompt_text.strip(),
+        prompt_relationship=prompt_relationship.strip()[:150],
+    )
+    removed = summary_r.removed + notes_r.removed + end_r.removed
+    built = []
+    for position, chapter in enumerate(chapters, start=1):
+        row, chapter_removed = _build_chapter(work, position, chapter)
+        built.append(row)
+        removed += chapter_removed
+    Chapter.objects.bulk_create(built)
+    for position, pseud in enumerate(own):
+        Creatorship.objects.create(work=work, pseud=pseud, accepted=True, position=position, invited_by=by)
+    _invite_co_creators(work, by=by, co_creators=co_creators, start=len(own))
+    _set_tags(work, resolved)
+    _add_to_series(work, by=by, series=series, series_title=series_title)
+    work.refresh_counts()
+    work.save(update_fields=["chapter_count", "word_count", "complete"])
+    return work, list(dict.fromkeys(removed))
+
+
+def require_creator(work: Work, user: User) -> None:
+    if not user.is_authenticated or not Creatorship.objects.filter(work=work, pseud__user=user, accepted=True).exists():
+        raise PermissionDenied("Only the work's creators can change it.")
+
+
+@transaction.atomic
+def update_work(
+    work: Work,
+    *,
+    by: User,
+    title: str | None = None,
+    tags: TagInput | None = None,
+    summary: str | None = None,
+    notes: str | None = None,
+    end_notes: str | None = None,
+    notes_format: Format = "html",
+    language: str | None = None,
+    expected_chapters: int | None | type[Ellipsis] = ...,
+    restricted: bool | None = None,
+    draft: bool | None = None,
+    source_site: str | None = None,
+    source_url: str | None = None,
+    prompt_text: str | None = None,
+    prompt_relationship: str | None = None,
+    pseuds: Sequence[Pseud] | None = None,
+    co_creators: Sequence[Pseud] = (),
+    series: Series | None = None,
+    series_title: str = "",
+) -> tuple[Work, list[str]]:
+    """Change a work's metadata. Only the fields given change."""
+    require_creator(work, by)
+    work = Work.objects.select_for_update().get(pk=work.pk)
+    removed: list[str] = []
+    if title is not None:
+        work.title = _check_title(title)
+    if language is not None:
+        _check_language(language)
+        work.language = language
+    if expected_chapters is not ...:
+        _check_expected(expected_chapters)  # type: ignore[arg-type]
+        work.expected_chapters = expected_chapters  # type: ignore[assignment]
+    for name, value in (("summary", summary), ("notes", notes), ("end_notes", end_notes)):
+        if value is not None:
+            rendered = render_html_field(value, notes_format)
+            setattr(work, name, rendered.html)
+            removed += rendered.removed
+    if restricted is not None:
+        work.restricted = restricted
+    for name, text_value in (
+        ("source_site", source_site),
+        ("source_url", source_url),
+        ("prompt_text", prompt_text),
+        ("prompt_relationship", prompt_relationship),
+    ):
+        if text_value is not None:
+            setattr(work, name, text_value.strip())
+    now = timezone.now()
+    if draft is not None and draft != work.draft:
+        if draft and work.published_at is not None:
+            raise ValidationError({"draft": ["A posted work cannot become a draft again."]})
+        work.draft = draft
+        if not draft:
+            work.published_at = now
+            work.updated_at = now
+    if tags is not None:
+        _set_tags(work, resolve_tags(tags))
+    if pseuds is not None:
+        own = _own_pseuds(by, pseuds)
+        mine = Creatorship.objects.filter(work=work, pseud__user=by)
+        mine.exclude(pseud__in=own).delete()
+        start = Creatorship.objects.filter(work=work).count()
+        for offset, pseud in enumerate(own):
+            Creatorship.objects.get_or_create(
+                work=work, pseud=pseud, defaults={"accepted": True, "position": start + offset, "invited_by": by}
+            )
+    _invite_co_creators(work, by=by, co_creators=co_creators, start=Creatorship.objects.filter(work=work).count())
+    _add_to_series(work, by=by, series=series, series_title=series_title)
+    work.revised_at = now
+    work.refresh_counts()
+    work.save()
+    return work, list(dict.fromkeys(removed))
+
+
+@transaction.atomic
+def publish_work(work: Work, *, by: User) -> Work:
+    updated, _ = update_work(work, by=by, draft=False)
+    return updated
+
+
+@transaction.atomic
+def delete_work(work: Work, *, by: User) -> None:
+    require_creator(work, by)
+    work.delete()
+
+
+@transaction.atomic
+def add_chapter(work: Work, *, by: User, chapter: ChapterInput, position: int | None = None) -> tuple[Chapter, list[str]]:
+    """Add a chapter (at the end by default). Adding one moves the work's Updated date."""
+    require_creator(work, by)
+    work = Work.objects.select_for_update().get(pk=work.pk)
+    count = work.chapters.count()
+    position = count + 1 if position is None else max(1, min(position, count + 1))
+    row, removed = _build_chapter(work, position, chapter)
+    work.chapters.filter(position__gte=position).update(position=F("position") + 1)
+    row.save()
+    now = timezone.now()
+    work.revised_at = now
+    if not work.draft:
+        work.updated_at = now
+    work.refresh_counts()
+    work.save()
+    return row, removed
+
+
+@transaction.atomic
+def update_chapter(chapter: Chapter, *, by: User, data: ChapterInput) -> tuple[Chapter, list[str]]:
+    require_creator(chapter.work, by)
+    row, removed = _build_chapter(chapter.work, chapter.position, data)
+    chapter.title, chapter.notes, chapter.end_notes = row.title, row.notes, row.end_notes
+    chapter.html, chapter.word_count = row.html, row.word_count
+    chapter.save()
+    work = Work.objects.select_for_update().get(pk=chapter.work_id)
+    work.revised_at = timezone.now()
+    work.refresh_counts()
+    work.save()
+    return chapter, removed
+
+
+@transaction.atomic
+def delete_chapter(chapter: Chapter, *, by: User) -> None:
+    work = Work.objects.select_for_update().get(pk=chapter.work_id)
+    require_creator(work, by)
+    if work.chapters.count() <= 1:
+        raise ValidationError({"chapters": ["A work needs at least one chapter; delete the work instead."]})
+    chapter.delete()
+    _renumber(work, [c.pk for c in work.chapters.order_by("position")])
+
+
+def _renumber(work: Work, order: list[int]) -> None:
+    chapters = {c.pk: c for c in work.chapters.all()}
+    for position, pk in enumerate(order, start=1):
+        chapters[pk].position = position
+    Chapter.objects.bulk_update(chapters.values(), ["position"])
+    work.revised_at = timezone.now()
+    work.refresh_counts()
+    work.save()
+
+
+@transaction.atomic
+def reorder_chapters(work: Work, *, by: User, order: Sequence[int]) -> None:
+    """Put the chapters in the given order (a list of every chapter id, each once)."""
+    require_creator(work, by)
+    work = Work.objects.select_for_update().get(pk=work.pk)
+    ids = list(work.chapters.values_list("pk", flat=True))
+    if sorted(order) != sorted(ids):
+        raise ValidationError({"order": ["List every chapter of the work exactly once."]})
+    _renumber(work, list(order))
+
+
+@transaction.atomic
+def answer_co_creator_invitation(creatorship: Creatorship, *, by: User, accept: bool) -> None:
+    if creatorship.pseud.user_id != by.pk:
+        raise PermissionDenied("This invitation is not yours.")
+    if accept:
+        creatorship.accepted = True
+        creatorship.save(update_fields=["accepted"])
+    else:
+        creatorship.delete()

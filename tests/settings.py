@@ -1,0 +1,19 @@
+"""Settings for the test suite: the real settings, with fast and isolated pieces swapped in."""
+
+import os
+import tempfile
+
+os.environ.setdefault("CHAPBOOK_HOME", tempfile.mkdtemp(prefix="chapbook-test-"))
+
+from chapbook.settings import *  # noqa: E402,F401,F403
+from chapbook.settings import DATABASES  # noqa: E402
+
+# Tasks run inside the call that enqueues them, so a test sees their effect at once.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The pool keeps connections to the database it opened first; the test runner swaps
+# databases under it, so tests connect plainly.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["OPTIONS"].pop("pool", None)  # type: ignore[union-attr]
