@@ -164,6 +164,9 @@ else:
                     "PRAGMA mmap_size=268435456;"
                 ),
             },
+            # Opening a SQLite connection runs the PRAGMAs above; keep it across requests.
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
             "TEST": {"NAME": env_str("CHAPBOOK_TEST_DATABASE") or None},
         }
     }
@@ -173,7 +176,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL := env_str("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # One cache per server process; rendered work pages are its biggest users.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 
 TASKS = {
     "default": {

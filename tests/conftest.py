@@ -142,3 +142,13 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and "browser" in report.keywords and os.environ.get("CHAPBOOK_REQUIRE_BROWSER"):
         # A browser test that skipped in CI hides a missing part: count it as a failure.
         report.outcome = "failed"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> Any:
+    """Each test starts with an empty cache: rendered pages must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -391,7 +391,10 @@ def test_comment_allow_list_drops_images_tables_and_headings() -> None:
 
 
 def test_comment_keeps_inline_formatting_quotes_and_links() -> None:
-    html = '<p><em>so</em> <strong>good</strong> <s>bad</s><sub>1</sub><sup>2</sup></p><blockquote>line</blockquote><a href="https://x.example">x</a>'
+    html = (
+        "<p><em>so</em> <strong>good</strong> <s>bad</s><sub>1</sub><sup>2</sup></p>"
+        '<blockquote>line</blockquote><a href="https://x.example">x</a>'
+    )
     result = sanitize_comment_html(html)
     assert result.removed == []
     assert tag_names(result.html) == ["p", "em", "strong", "s", "sub", "sup", "blockquote", "a"]

@@ -8,8 +8,8 @@ from typing import Any, Iterable, Literal
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from ninja import Field, Schema
-from pydantic import field_validator
+from ninja import Schema
+from pydantic import BaseModel, Field, field_validator
 
 from chapbook.tags.models import Tag
 from chapbook.works.models import Chapter, Work
@@ -186,9 +186,12 @@ class FieldErrors(Schema):
 
 
 # Input
+#
+# Plain pydantic models, not ninja Schemas: a Schema also reads attributes off any object
+# (to serialise ORM rows), so it would take the string "AO3" as a source with no fields.
 
 
-class WorkFilters(Schema):
+class WorkFilters(BaseModel):
     page: int = Field(1, ge=1)
     page_size: int = Field(20, ge=1, le=100)
     tag: str | None = Field(None, description="Only works carrying the tag with this exact name (any case).")
@@ -204,7 +207,7 @@ def _check_url(value: str) -> str:
     return value
 
 
-class SourceIn(Schema):
+class SourceIn(BaseModel):
     site: str = Field("", max_length=100)
     url: str = Field("", max_length=500)
 
@@ -214,12 +217,12 @@ class SourceIn(Schema):
         return _check_url(value)
 
 
-class PromptIn(Schema):
+class PromptIn(BaseModel):
     text: str = Field("", max_length=MAX_NOTES)
     relationship: str = Field("", max_length=150)
 
 
-class ChapterIn(Schema):
+class ChapterIn(BaseModel):
     text: str = Field(max_length=MAX_CHAPTER_TEXT)
     format: Format = "html"
     title: str = Field("", max_length=255)
@@ -227,7 +230,7 @@ class ChapterIn(Schema):
     end_notes: str = Field("", max_length=MAX_NOTES)
 
 
-class WorkIn(Schema):
+class WorkIn(BaseModel):
     """A new work. Titles, tags and chapters are checked by the posting service, as on the site."""
 
     title: str = Field(max_length=255)
@@ -259,7 +262,7 @@ _NOT_NULL = (
 )
 
 
-class WorkPatch(Schema):
+class WorkPatch(BaseModel):
     """Any subset of a work's metadata; what is left out stays as it is.
 
     `expected_chapters`, `source` and `prompt` may be null to clear them. A tag list

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
-from ninja import P, PathEx, Query, Router
+from ninja import P, PathEx, Query, Router, Status
 
 from chapbook.api.auth import OPTIONAL_TOKEN_DOC, caller, signed_in, token_required
 from chapbook.api.schemas import (
@@ -62,7 +62,10 @@ def work_detail(user: User | AnonymousUser, work_id: int) -> WorkDetail:
 
 
 @router.get(
-    "", response={200: WorkPage, 400: FieldErrors}, summary="List works, most recently updated first", openapi_extra=OPTIONAL_TOKEN_DOC
+    "",
+    response={200: WorkPage, 400: FieldErrors},
+    summary="List works, most recently updated first",
+    openapi_extra=OPTIONAL_TOKEN_DOC,
 )
 def list_works(request: HttpRequest, filters: Query[WorkFilters]) -> WorkPage:
     works = listing(works_visible_to(caller(request)))
@@ -78,14 +81,17 @@ def list_works(request: HttpRequest, filters: Query[WorkFilters]) -> WorkPage:
 
 
 @router.get(
-    "/{work_id}", response={200: WorkDetail, **READ_ERRORS}, summary="A work with its chapters", openapi_extra=OPTIONAL_TOKEN_DOC
+    "/{work_id}",
+    response={200: WorkDetail, **READ_ERRORS},
+    summary="A work with its chapters",
+    openapi_extra=OPTIONAL_TOKEN_DOC,
 )
 def get_work(request: HttpRequest, work_id: WorkId) -> WorkDetail:
     return work_detail(caller(request), work_id)
 
 
 @router.post("", auth=token_required, response={201: WorkDetail, **WRITE_ERRORS}, summary="Post a work")
-def create_work(request: HttpRequest, payload: WorkIn) -> tuple[int, WorkDetail]:
+def create_work(request: HttpRequest, payload: WorkIn) -> Status[WorkDetail]:
     user = signed_in(request)
     source, prompt = payload.source, payload.prompt
     work, _removed = post_work(
@@ -107,40 +113,46 @@ def create_work(request: HttpRequest, payload: WorkIn) -> tuple[int, WorkDetail]
         prompt_text=prompt.text if prompt else "",
         prompt_relationship=prompt.relationship if prompt else "",
     )
-    return 201, work_detail(user, work.pk)
+    return Status(201, work_detail(user, work.pk))
 
 
-@router.patch("/{work_id}", auth=token_required, response={200: WorkDetail, **WRITE_ERRORS}, summary="Change a work's metadata")
+@router.patch(
+    "/{work_id}", auth=token_required, response={200: WorkDetail, **WRITE_ERRORS}, summary="Change a work's metadata"
+)
 def edit_work(request: HttpRequest, work_id: WorkId, payload: WorkPatch) -> WorkDetail:
     user = signed_in(request)
     work = visible_work(user, work_id)
-    # Before reading the payload, so that a reader learns nothing from a 422.
+    # Before pseuds and tags are looked up: someone who may not edit the work gets a 403,
+    # not the service's opinion of their changes.
     require_creator(work, user)
     update_work(work, by=user, **update_fields(work, user, payload))
     return work_detail(user, work_id)
 
 
 @router.post(
-    "/{work_id}/chapters", auth=token_required, response={201: WorkDetail, **WRITE_ERRORS}, summary="Add a chapter at the end"
+    "/{work_id}/chapters",
+    auth=token_required,
+    response={201: WorkDetail, **WRITE_ERRORS},
+    summary="Add a chapter at the end",
 )
-def append_chapter(request: HttpRequest, work_id: WorkId, payload: ChapterIn) -> tuple[int, WorkDetail]:
+def append_chapter(request: HttpRequest, work_id: WorkId, payload: ChapterIn) -> Status[WorkDetail]:
     user = signed_in(request)
     work = visible_work(user, work_id)
     try:
         add_chapter(work, by=user, chapter=chapter_input(payload))
     except ValidationError as error:
-        # The service speaks of a work's "chapters"; this body is one chapter, whose text is the problem.
+        # The service names a work's "chapters"; this body is one chapter, and its text is the problem.
         if hasattr(error, "error_dict") and "chapters" in error.error_dict:
             raise ValidationError({"text": error.message_dict["chapters"]}) from error
         raise
-    return 201, work_detail(user, work_id)
+    return Status(201, work_detail(user, work_id))
 
 
 @router.delete("/{work_id}", auth=token_required, response={204: None, **WRITE_ERRORS}, summary="Delete a work")
-def remove_work(request: HttpRequest, work_id: WorkId) -> tuple[int, None]:
+def remove_work(request: HttpRequest, work_id: WorkId) -> Status[None]:
     user = signed_in(request)
     delete_work(visible_work(user, work_id), by=user)
-    return 204, None
+    return Status(204, None)
 
 
 def chapter_input(chapter: ChapterIn) -> ChapterInput:

@@ -35,8 +35,6 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     files = MultipleFileField(
         label="Story files",
-        help_text="Plain text (.txt) or HTML, one story per file. A “Fandom:”, “Rating:” or “Tags:” "
-        "line at the top of a file is used as well as the tags below.",
         widget=MultipleFileInput(attrs={"accept": ".txt,.text,.html,.htm,text/plain,text/html"}),
     )
     pseud = forms.ModelChoiceField(label="Credit to pseud", queryset=Pseud.objects.none(), empty_label=None)
@@ -64,6 +62,10 @@ class UploadForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["pseud"].queryset = user.pseuds.all()
+        self.fields["files"].help_text = (
+            f"Plain text (.txt) or HTML (.html), one story per file: up to {MAX_FILES} files "
+            f"of at most {filesizeformat(settings.IMPORT_MAX_BYTES)} each."
+        )
         if not self.is_bound:
             self.initial.setdefault("pseud", user.default_pseud.pk)
 

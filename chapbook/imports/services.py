@@ -15,7 +15,7 @@ from typing import Iterable, NamedTuple, Sequence
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from chapbook.lib.formats import plain_to_html
 from chapbook.lib.textimport import ImportRejected, ParsedChapter, ParsedWork, parse_file
@@ -53,15 +53,18 @@ class ImportResult(NamedTuple):
     removed: list[str]
 
 
-# Header spellings seen in story files, by the tag field they fill.
+# Header keys the parser recognises, by the tag field they fill. Content warnings and
+# genres are not archive warnings or categories, so they become additional tags.
 HEADER_KEYS = {
     "fandoms": ("fandom", "fandoms"),
     "ratings": ("rating", "ratings"),
     "warnings": ("warning", "warnings", "archive warning", "archive warnings"),
     "categories": ("category", "categories"),
-    "relationships": ("relationship", "relationships", "pairing", "pairings"),
+    "relationships": ("relationship", "relationships", "pairing", "pairings", "ship", "ships"),
     "characters": ("character", "characters"),
-    "freeforms": ("tags", "additional tags", "additional tag", "freeform", "freeforms"),
+    "freeforms": (
+        "tags", "additional tags", "freeform", "freeforms", "content warning", "content warnings", "genre", "genres"
+    ),
 }
 
 # Ratings and warnings as they are written in the wild, lower-cased, to the archive's names.
@@ -71,7 +74,6 @@ RATING_ALIASES = {
     "unrated": "Not Rated",
     "g": "General Audiences",
     "general": "General Audiences",
-    "gen": "General Audiences",
     "t": "Teen And Up Audiences",
     "teen": "Teen And Up Audiences",
     "teen and up": "Teen And Up Audiences",
@@ -97,6 +99,7 @@ WARNING_ALIASES = {
     "underage": "Underage Sex",
 }
 CATEGORY_NAMES = {name.lower(): name for name in CATEGORIES}
+NO_RELATIONSHIP = {"none", "n/a", "na", "-", "gen", "no pairing", "no pairings", "no relationship"}
 
 # English names of the archive's languages; LANGUAGES itself holds their own names.
 ENGLISH_LANGUAGE_NAMES = {
@@ -212,7 +215,13 @@ def _credit(by: User | None, pseud_name: str | None) -> tuple[User, Pseud | None
     if user is None:
         # No password: the account exists so the works have someone to belong to, until
         # its owner claims it through a password reset.
-        user = User.objects.create_user(username=pseud_name)
+        try:
+            # A savepoint: two imports naming the same new pseud at once meet the unique
+            # constraint, and the second simply uses the user the first created.
+            with transaction.atomic():
+                user = User.objects.create_user(username=pseud_name)
+        except IntegrityError:
+            user = User.objects.get(username=pseud_name)
         return user, ensure_default_pseud(user=user)
     pseud = user.pseuds.filter(name__iexact=pseud_name).first()
     if pseud is None:
@@ -223,11 +232,7 @@ def _credit(by: User | None, pseud_name: str | None) -> tuple[User, Pseud | None
 
 
 def _header(parsed: ParsedWork, field: str) -> list[str]:
-    values: list[str] = []
-    for key in HEADER_KEYS[field]:
-        for value in parsed.header.get(key, []):
-            values += value.split(",")
-    return split_tag_names(values)
+    return split_tag_names(parsed.header_values(*HEADER_KEYS[field]))
 
 
 def _tag_input(
@@ -243,35 +248,59 @@ def _tag_input(
     fandom_names = split_tag_names([*fandoms, *_header(parsed, "fandoms")])
     if not fandom_names:
         raise ImportFailed(
-            "No fandom: give one with the import (--fandom) or in a “Fandom:” line at the top of the file.",
+            "No fandom: none was given with the import, and the file has no “Fandom:” line at the top.",
             field="fandoms",
         )
-    ratings = [rating] if rating and rating.strip() else _header(parsed, "ratings")[:1]
-    warning_names = split_tag_names([*warnings, *_header(parsed, "warnings")])
-    relationship_names = split_tag_names([*relationships, *_header(parsed, "relationships")])
+    # "Pairing: none" means no relationship, and "Pairing: Ines" names a character; as
+    # relationship tags both would make the archive refuse the whole file.
+    header_relationships: list[str] = []
+    extra_characters: list[str] = []
+    for name in _header(parsed, "relationships"):
+        if RELATIONSHIP_RE.fullmatch(name):
+            header_relationships.append(name)
+        elif name.lower() not in NO_RELATIONSHIP:
+            extra_characters.append(name)
+    relationship_names = split_tag_names([*relationships, *header_relationships])
     prompt_relationship = " ".join((parsed.prompt_relationship or "").split())
     # A prompt's relationship is what the work is about, so it is tagged too (AO3 prompt
     # memes do the same); anything that is not written like a relationship stays only on
     # the prompt.
     if prompt_relationship and RELATIONSHIP_RE.fullmatch(prompt_relationship):
         relationship_names = split_tag_names([*relationship_names, prompt_relationship])
+
+    # The options are the importer's own choice, so a typo there is an error. A file's
+    # "Warnings: blood, swearing" are content warnings, which AO3 creators put in the
+    # additional tags; rejecting them would leave no way to import the file unedited.
+    warning_names = [_fixed(name, WARNING_ALIASES, "warnings", WARNINGS) for name in warnings]
+    categories: list[str] = []
+    extra_freeforms: list[str] = []
+    for name in _header(parsed, "warnings"):
+        known = _known(name, WARNING_ALIASES)
+        (warning_names if known else extra_freeforms).append(known or name)
+    for name in _header(parsed, "categories"):
+        known = _known(name, CATEGORY_NAMES)
+        (categories if known else extra_freeforms).append(known or name)
+    # One rating only: the option replaces the file's (and is the way round an odd one).
+    rating_names = [rating] if rating and rating.strip() else _header(parsed, "ratings")[:1]
     return TagInput(
         fandoms=fandom_names,
-        ratings=[_fixed(name, RATING_ALIASES, "rating", RATINGS) for name in ratings] or [DEFAULT_IMPORT_RATING],
-        warnings=split_tag_names(_fixed(name, WARNING_ALIASES, "warnings", WARNINGS) for name in warning_names)
-        or [DEFAULT_IMPORT_WARNING],
-        categories=[_fixed(name, CATEGORY_NAMES, "categories", CATEGORIES) for name in _header(parsed, "categories")],
+        ratings=[_fixed(name, RATING_ALIASES, "rating", RATINGS) for name in rating_names] or [DEFAULT_IMPORT_RATING],
+        warnings=split_tag_names(warning_names) or [DEFAULT_IMPORT_WARNING],
+        categories=split_tag_names(categories),
         relationships=relationship_names,
-        characters=split_tag_names([*characters, *_header(parsed, "characters")]),
-        freeforms=split_tag_names([*freeforms, *_header(parsed, "freeforms")]),
+        characters=split_tag_names([*characters, *_header(parsed, "characters"), *extra_characters]),
+        freeforms=split_tag_names([*freeforms, *_header(parsed, "freeforms"), *extra_freeforms]),
     )
 
 
+def _known(name: str, aliases: dict[str, str]) -> str | None:
+    return aliases.get(" ".join(name.split()).lower())
+
+
 def _fixed(name: str, aliases: dict[str, str], field: str, choices: Sequence[str]) -> str:
-    key = " ".join(name.split()).lower()
-    if key in aliases:
-        return aliases[key]
-    label = {"rating": "rating", "warnings": "archive warning", "categories": "category"}[field]
+    if known := _known(name, aliases):
+        return known
+    label = {"rating": "rating", "warnings": "archive warning"}[field]
     raise ImportFailed(f"Unknown {label} “{name}”: use one of {', '.join(choices)}.", field=field)
 
 

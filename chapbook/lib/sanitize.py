@@ -57,7 +57,8 @@ class Sanitized:
 
 # Elements whose *content* is dropped along with the tag: their text is code,
 # metadata or fallback that was never meant to be read (AO3 drops the same set,
-# plus template and title, which turn up when a whole document is pasted).
+# plus template, title and textarea, which only turn up in pasted pages and
+# whose markup-looking content would otherwise be shown to readers as text).
 DROPPED_WITH_CONTENT: Final = frozenset(
     {
         "script",
@@ -72,6 +73,7 @@ DROPPED_WITH_CONTENT: Final = frozenset(
         "svg",
         "math",
         "title",
+        "textarea",
     }
 )
 
@@ -172,14 +174,14 @@ def _url_allowed(url: str, allowed: frozenset[str]) -> bool:
     return (RELATIVE if scheme is None else scheme) in allowed
 
 
+_URL_KINDS: Final[Mapping[tuple[str, str], str]] = {("a", "href"): "link", ("img", "src"): "image source"}
+
+
 def _url_removal_note(tag: str, attribute: str, url: str) -> str:
+    """E.g. "javascript: link", "data: image source", "relative image source"."""
+    kind = _URL_KINDS.get((tag, attribute), f"address in {attribute} attribute on <{tag}>")
     scheme = url_scheme(url)
-    if (tag, attribute) == ("a", "href"):
-        return f"{scheme}: link"
-    if (tag, attribute) == ("img", "src"):
-        return "relative image source" if scheme is None else f"{scheme}: image source"
-    where = f"{attribute} attribute on <{tag}>"
-    return f"relative address in {where}" if scheme is None else f"{scheme}: address in {where}"
+    return f"relative {kind}" if scheme is None else f"{scheme}: {kind}"
 
 
 # ------------------------------------------------------------------------ policies
@@ -220,7 +222,16 @@ _WORK_CLEANER: Final = _cleaner(_WORK_POLICY)
 _COMMENT_CLEANER: Final = _cleaner(_COMMENT_POLICY)
 
 
-# ------------------------------------------------------------------ removal report
+# --------------------------------------------------------------- stdlib parsing
+
+# Only SVG and MathML honour "<x/>"; HTML ignores the slash, so "<script/>"
+# still swallows everything up to "</script>".
+_FOREIGN_ROOTS: Final = frozenset({"svg", "math"})
+
+
+def _opens_subtree(tag: str) -> bool:
+    """Whether a self-closed ``<tag/>`` of a dropped element still hides what follows."""
+    return tag in DROPPED_WITH_CONTENT and tag not in _FOREIGN_ROOTS
 
 
 class _LenientParser(HTMLParser):
@@ -267,9 +278,13 @@ class _LenientParser(HTMLParser):
     def _unterminated_tag(self, i: int) -> int:
         # Only when no ">" follows is the tag truly cut off; otherwise keep the
         # stdlib's own recovery (it returns -1 for some odd but closed tags).
-        if self.rawdata.find(">", i) >= 0 or len(self.rawdata) <= i + 2:
+        # A bare "</" at the very end is text to a browser, too.
+        if self.rawdata.find(">", i) >= 0 or self.rawdata[i:] == "</":
             return -1
         return len(self.rawdata)
+
+
+# ------------------------------------------------------------------ removal report
 
 
 class _RemovalReporter(_LenientParser):
@@ -295,8 +310,10 @@ class _RemovalReporter(_LenientParser):
             self._dropping.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # Self-closed (<svg/>) never opens a subtree, so nothing after it is hidden.
-        self._inspect(tag, attrs)
+        if _opens_subtree(tag):
+            self.handle_starttag(tag, attrs)
+        else:
+            self._inspect(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._dropping:
@@ -340,8 +357,8 @@ def _removed(html: str, policy: _Policy) -> list[str]:
 
 # Mis-nested input (<h1><a><h1></a>) can leave a tree whose serialisation a
 # parser reads back differently, so cleaning it again would change it. Saved
-# HTML must be a fixed point, or every edit would silently rewrite the work;
-# in practice a second pass always settles it, the cap is only a backstop.
+# HTML must be a fixed point, or every edit would silently rewrite the work.
+# In our fuzzing a second pass always settled it; the cap is only a backstop.
 _MAX_PASSES: Final = 4
 
 
@@ -517,10 +534,11 @@ class _TextExtractor(_LenientParser):
             self._pre_just_opened = True
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in DROPPED_WITH_CONTENT:
-            return
-        self.handle_starttag(tag, attrs)
-        self.handle_endtag(tag)
+        if _opens_subtree(tag):
+            self.handle_starttag(tag, attrs)
+        elif tag not in DROPPED_WITH_CONTENT:
+            self.handle_starttag(tag, attrs)
+            self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in DROPPED_WITH_CONTENT:
@@ -541,6 +559,7 @@ class _TextExtractor(_LenientParser):
             self._pre_depth -= 1
 
     def handle_data(self, data: str) -> None:
+        data = data.replace("\x00", "")  # browsers ignore NUL in text
         if self._skipping or not data:
             return
         if self._pre_depth:

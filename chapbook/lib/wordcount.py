@@ -80,7 +80,8 @@ def _as_class(codes: list[int]) -> str:
         if code == previous + 1:
             previous = code
             continue
-        parts.append(re.escape(chr(start)) if start == previous else f"{re.escape(chr(start))}-{re.escape(chr(previous))}")
+        first, last = re.escape(chr(start)), re.escape(chr(previous))
+        parts.append(first if start == previous else f"{first}-{last}")
         start = previous = code
     return "".join(parts)
 

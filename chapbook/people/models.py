@@ -23,6 +23,15 @@ class User(AbstractUser):
         help_text="One per line: a URL, or a handle such as @name or tumblr: @name.",
     )
 
+    class Meta:
+        constraints = [
+            # Usernames and emails are unique whatever their case: "Alice" is alice.
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_ci"),
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="user_email_unique_ci"
+            ),
+        ]
+
     def get_absolute_url(self) -> str:
         return reverse("people:profile", args=[self.username])
 

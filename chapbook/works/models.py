@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from chapbook.people.models import Pseud
 from chapbook.tags.models import Tag, TagType
@@ -81,9 +82,17 @@ class Work(models.Model):
         self.word_count = sum(chapter.word_count for chapter in chapters)
         self.complete = self.expected_chapters is not None and self.chapter_count >= self.expected_chapters
 
+    @cached_property
+    def _tags_by_type(self) -> dict[str, list[Tag]]:
+        # Built once from the prefetched tags, so a blurb costs no query (and no manager)
+        # per tag type.
+        grouped: dict[str, list[Tag]] = {}
+        for tag in sorted(self.tags.all(), key=lambda tag: tag.name.lower()):
+            grouped.setdefault(tag.type, []).append(tag)
+        return grouped
+
     def tags_of(self, tag_type: str) -> list[Tag]:
-        # Reads the prefetched tags when there are any, so blurbs cost no query per type.
-        return [tag for tag in self.tags.all() if tag.type == tag_type]
+        return self._tags_by_type.get(tag_type, [])
 
     @property
     def fandoms(self) -> list[Tag]:
@@ -113,7 +122,7 @@ class Work(models.Model):
     def freeforms(self) -> list[Tag]:
         return self.tags_of(TagType.FREEFORM)
 
-    @property
+    @cached_property
     def creators(self) -> list[Pseud]:
         """Accepted creators, in credit order; pending co-creator invitations are not credited."""
         return [c.pseud for c in self.creatorships.all() if c.accepted]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
-from chapbook.people.models import User
+from chapbook.people.models import Pseud, User
 from chapbook.works.models import Chapter, Creatorship, Series, Work
 
 AnyUser = User | AnonymousUser | Any
@@ -57,8 +57,22 @@ def with_blurb(works: QuerySet[Work]) -> QuerySet[Work]:
 
 
 def listing(works: QuerySet[Work]) -> QuerySet[Work]:
-    """The default order of a listing: most recently updated first, as on AO3."""
-    return with_blurb(works).order_by("-updated_at", "-pk")
+    """The default order of a listing: most recently updated first, as on AO3.
+
+    Drafts have no updated date; they go last on both databases (PostgreSQL would
+    otherwise put NULLs first and SQLite last).
+    """
+    return with_blurb(works).order_by(F("updated_at").desc(nulls_last=True), "-created_at", "-pk")
+
+
+def works_credited_to(user: AnyUser, pseuds: QuerySet[Pseud]) -> QuerySet[Work]:
+    """Works credited to any of `pseuds` that `user` may see, each once, in listing order.
+
+    A subquery rather than a join, so a work credited to two of the pseuds is listed once;
+    pending co-creator invitations are not credits.
+    """
+    credited = Creatorship.objects.filter(pseud__in=pseuds, accepted=True).values("work_id")
+    return listing(works_visible_to(user).filter(pk__in=credited))
 
 
 def chapters_of(work: Work) -> QuerySet[Chapter]:

@@ -272,6 +272,7 @@ def post_work(
     built = []
     for position, chapter in enumerate(chapters, start=1):
         row, chapter_removed = _build_chapter(work, position, chapter)
+        row.created_at = now
         built.append(row)
         removed += chapter_removed
     Chapter.objects.bulk_create(built)

@@ -13,8 +13,7 @@ from django.shortcuts import redirect, render
 
 from chapbook.people.forms import ProfileForm
 from chapbook.people.models import Pseud, User
-from chapbook.works.models import Creatorship, Work
-from chapbook.works.selectors import listing, works_visible_to
+from chapbook.works.selectors import works_credited_to
 
 
 def user_or_404(username: str) -> User:
@@ -26,13 +25,8 @@ def user_or_404(username: str) -> User:
 
 
 def credited_works(request: HttpRequest, pseuds: QuerySet[Pseud]) -> Page:
-    """One page of the works credited to `pseuds` that the viewer may see, in listing order.
-
-    A subquery rather than a join: a work credited to two of the user's pseuds is listed once.
-    Visibility is `works_visible_to`'s alone; pending invitations are not credits.
-    """
-    credited = Creatorship.objects.filter(pseud__in=pseuds, accepted=True).values("work_id")
-    works: QuerySet[Work] = listing(works_visible_to(request.user).filter(pk__in=credited))
+    """One page of the works credited to `pseuds` that the viewer may see."""
+    works = works_credited_to(request.user, pseuds)
     return Paginator(works, settings.WORKS_PER_PAGE).get_page(request.GET.get("page"))
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
-from chapbook.works.models import Chapter, Series, Work
+from chapbook.works.models import Series, Work
 from chapbook.works.selectors import (
     is_creator,
     listing,
@@ -26,55 +29,79 @@ def visible_work_or_404(request: HttpRequest, pk: int) -> Work:
     return work
 
 
-def _work_context(request: HttpRequest, work: Work) -> dict[str, object]:
+# Rendered work bodies are cached per version of the work: `revised_at` moves on every
+# edit, so a stale body is never served and nothing needs invalidating.
+BODY_CACHE_SECONDS = 24 * 3600
+
+
+def _body_key(work: Work, view: str, creator: bool) -> str:
+    return f"work-body:{work.pk}:{work.revised_at.timestamp()}:{view}:{int(creator)}"
+
+
+def _render_body(request: HttpRequest, work: Work, view: str, creator: bool) -> tuple[SafeString, str]:
+    """The work's text and tags, rendered once per version and reused for every reader.
+
+    Returns the body and the chapter's title for the page title ("" for the whole work).
+    """
+    key = _body_key(work, view, creator)
+    cached = cache.get(key)
+    if cached is not None:
+        # Cached as a plain string; it was rendered by our own template, so it is safe.
+        return mark_safe(cached[0]), cached[1]  # noqa: S308
+    work = with_blurb(Work.objects.filter(pk=work.pk)).get()
     chapters = list(work.chapters.all())
-    parts = list(work.series_parts.select_related("series"))
-    return {
+    context: dict[str, object] = {
         "work": work,
         "chapters": chapters,
-        "series_parts": parts,
-        "is_creator": is_creator(request.user, work),
+        "series_parts": list(work.series_parts.select_related("series")),
+        "is_creator": creator,
     }
+    chapter_title = ""
+    if view == "full" or len(chapters) <= 1:
+        context.update(shown=chapters, full=True, current=None)
+    else:
+        position = int(view)
+        current = next((c for c in chapters if c.position == position), None)
+        if current is None:
+            raise Http404("No such chapter.")
+        index = chapters.index(current)
+        chapter_title = current.display_title
+        context.update(
+            shown=[current],
+            full=False,
+            current=current,
+            previous=chapters[index - 1] if index > 0 else None,
+            next=chapters[index + 1] if index + 1 < len(chapters) else None,
+        )
+    body = render_to_string("works/_work_body.html", context, request=request)
+    cache.set(key, (str(body), chapter_title), BODY_CACHE_SECONDS)
+    return body, chapter_title
+
+
+def _work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
+    work = works_visible_to(request.user).filter(pk=pk).first()
+    if work is None:
+        raise Http404("No such work.")
+    creator = is_creator(request.user, work)
+    body, chapter_title = _render_body(request, work, view, creator)
+    return render(
+        request,
+        "works/work_detail.html",
+        {"work": work, "body": body, "chapter_title": chapter_title, "is_creator": creator},
+    )
 
 
 def work_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if (wanted := request.GET.get("chapter", "")).isdigit():
         # The chapter menu is a plain GET form so that it works without JavaScript.
         return redirect("works:chapter", pk, int(wanted))
-    work = visible_work_or_404(request, pk)
-    context = _work_context(request, work)
-    chapters = context["chapters"]
-    assert isinstance(chapters, list)
     # AO3 opens a multi-chapter work at its first chapter; "Entire work" shows them all.
-    if len(chapters) <= 1 or request.GET.get("view_full_work") in {"1", "true"}:
-        context.update(shown=chapters, full=True, current=None)
-        return render(request, "works/work_detail.html", context)
-    return _render_chapter(request, context, chapters, chapters[0])
+    full = request.GET.get("view_full_work") in {"1", "true"}
+    return _work_page(request, pk, "full" if full else "1")
 
 
 def chapter_detail(request: HttpRequest, pk: int, position: int) -> HttpResponse:
-    work = visible_work_or_404(request, pk)
-    context = _work_context(request, work)
-    chapters = context["chapters"]
-    assert isinstance(chapters, list)
-    current = next((c for c in chapters if c.position == position), None)
-    if current is None:
-        raise Http404("No such chapter.")
-    return _render_chapter(request, context, chapters, current)
-
-
-def _render_chapter(
-    request: HttpRequest, context: dict[str, object], chapters: list[Chapter], current: Chapter
-) -> HttpResponse:
-    index = chapters.index(current)
-    context.update(
-        shown=[current],
-        full=False,
-        current=current,
-        previous=chapters[index - 1] if index > 0 else None,
-        next=chapters[index + 1] if index + 1 < len(chapters) else None,
-    )
-    return render(request, "works/work_detail.html", context)
+    return _work_page(request, pk, str(position))
 
 
 def work_index(request: HttpRequest) -> HttpResponse:

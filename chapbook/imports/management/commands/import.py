@@ -85,7 +85,8 @@ class Command(BaseCommand):
                     draft=options["draft"],
                 )
             except ImportFailed as error:
-                self._reject(path, error.message)
+                hint = " Give one with --fandom NAME." if error.field == "fandoms" else ""
+                self._reject(path, error.message + hint)
                 rejected += 1
                 continue
             url = settings.BASE_URL + work.get_absolute_url()

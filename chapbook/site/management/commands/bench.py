@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -126,7 +127,7 @@ class Command(BaseCommand):
         pages = [
             ("/healthz", "/healthz"),
             ("work page (5,000 words)", f"/works/{work_id}/"),
-            ("tag page", f"/tags/{tag_to_url_name(BENCH_FANDOM)}/"),
+            ("tag page", f"/tags/{quote(tag_to_url_name(BENCH_FANDOM))}/"),
             ("home page", "/"),
         ]
         results = []
