@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    # Listed so that the API docs page serves its bundled Swagger files instead of a CDN's.
+    "ninja",
     "chapbook.people",
     "chapbook.tags",
     "chapbook.works",

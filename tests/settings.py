@@ -6,7 +6,7 @@ import tempfile
 os.environ.setdefault("CHAPBOOK_HOME", tempfile.mkdtemp(prefix="chapbook-test-"))
 
 from chapbook.settings import *  # noqa: E402,F401,F403
-from chapbook.settings import DATABASES  # noqa: E402
+from chapbook.settings import DATABASES, MIDDLEWARE  # noqa: E402
 
 # Tasks run inside the call that enqueues them, so a test sees their effect at once.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -17,3 +17,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # databases under it, so tests connect plainly.
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["OPTIONS"].pop("pool", None)  # type: ignore[union-attr]
+
+# WhiteNoise scans every static file each time a test client builds its handler; static
+# files are tested against the real server in test_cli instead.
+MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]

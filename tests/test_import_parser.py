@@ -230,6 +230,20 @@ def test_a_notes_label_inside_a_quotation_is_story_text() -> None:
     assert all_paragraphs(work)[-1] == "He said, “Fine. Notes: none.” She left."
 
 
+def test_a_singular_note_line_in_the_last_chapter_is_story_text() -> None:
+    text = "She found the card on the door.\nNote: back at five.\nShe waited until six."
+    work = parse_text(text)
+    assert work.end_notes == ""
+    assert all_paragraphs(work) == text.split("\n")
+
+
+def test_a_flattened_file_that_starts_with_a_header_keeps_all_its_words() -> None:
+    raw = (CORPUS / "flattened.txt").read_text("utf-8").strip()
+    text = "Title: Inventory " + raw
+    work = parse_text(text)
+    assert story_tokens(work) == text.split()
+
+
 def test_a_lowercase_notes_word_is_story_text() -> None:
     text = "She kept a diary.\n\nIt was full. She kept notes: every bird, every boat."
     work = parse_text(text)

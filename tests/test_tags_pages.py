@@ -90,6 +90,15 @@ def test_it_round_trips_tag_names_through_their_urls(author: User, make_work: Ca
     assert "Escaped" in response.content.decode()
 
 
+def test_it_serves_a_fixed_warning_with_a_slash_at_its_escaped_url(author: User, make_work: Callable[..., Work]) -> None:
+    make_work(author, title="Warned Properly", tags=default_tags(warnings=["Rape/Non-Con"]))
+
+    response = Client().get("/tags/Rape*s*Non-Con/")
+
+    assert response.status_code == 200
+    assert "Warned Properly" in response.content.decode()
+
+
 def test_it_serves_the_tag_works_page_too(author: User, make_work: Callable[..., Work]) -> None:
     make_work(author, title="Also Here", tags=default_tags(freeforms=["Storms"]))
 
@@ -224,6 +233,21 @@ def test_it_shows_a_form_error_for_a_tag_name_that_exists_as_another_type(
     assert "“Mara Vell” is already a character tag" in response.content.decode()
     assert not Work.objects.filter(title="Mixed Up").exists()
     assert Tag.objects.get(name="Mara Vell").type == TagType.CHARACTER
+
+
+def test_it_shows_a_form_error_when_an_edit_uses_a_tag_of_another_type(
+    author: User, make_work: Callable[..., Work], client_for: Callable[..., Client]
+) -> None:
+    work = make_work(author, title="Kept As It Was")
+
+    response = client_for(author).post(
+        f"/works/{work.pk}/edit", work_form_data(author, title="Changed", characters="Original Work", action="save")
+    )
+
+    assert response.status_code == 200
+    assert "“Original Work” is already a fandom tag" in response.content.decode()
+    work.refresh_from_db()
+    assert work.title == "Kept As It Was"
 
 
 def test_it_shows_a_form_error_for_a_fandom_named_like_a_category(

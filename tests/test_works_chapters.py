@@ -64,6 +64,18 @@ def test_it_moves_the_updated_date_and_the_chapter_count_when_a_chapter_is_added
     assert "Chapters:</dt><dd>2/?</dd>" in Client().get("/works/").content.decode()
 
 
+def test_it_moves_a_work_to_the_top_of_the_index_when_a_chapter_is_added(
+    author: User, make_work: Callable[..., Work], client_for: Callable[..., Client]
+) -> None:
+    old = make_work(author, title="Long Dormant", backdate=timezone.now() - timedelta(days=30))
+    make_work(author, title="Recently Posted", backdate=timezone.now() - timedelta(days=1))
+
+    client_for(author).post(f"/works/{old.pk}/chapters/new", chapter_form_data())
+
+    page = Client().get("/works/").content.decode()
+    assert page.index("Long Dormant") < page.index("Recently Posted")
+
+
 def test_it_leaves_a_drafts_updated_date_empty_when_a_chapter_is_added(
     author: User, make_work: Callable[..., Work], client_for: Callable[..., Client]
 ) -> None:

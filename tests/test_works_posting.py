@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Callable
 
 from django.test import Client
+from django.utils import timezone
 
 from chapbook.people.models import User
 from chapbook.tags.models import Tag
-from chapbook.works.models import Creatorship, Work
+from chapbook.works.models import Creatorship, Series, Work
 from chapbook.works.services import answer_co_creator_invitation
 from tests.conftest import default_tags
 
@@ -225,6 +227,16 @@ def test_it_adds_nofollow_noopener_to_links_in_the_text(author: User, client_for
     assert '<a href="https://example.org/" rel="nofollow noopener">A link</a>' in page
 
 
+def test_it_escapes_markup_in_titles_on_every_page(author: User, client_for: Callable[..., Client]) -> None:
+    client_for(author).post("/works/new", work_form_data(author, title="<script>alert(1)</script> Harbour"))
+    work = Work.objects.get()
+
+    for url in (f"/works/{work.pk}/", "/works/", "/"):
+        page = Client().get(url).content.decode()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; Harbour" in page
+        assert "<script>alert(1)" not in page
+
+
 def test_it_tells_the_author_what_html_was_removed_when_posting(author: User, client_for: Callable[..., Client]) -> None:
     response = client_for(author).post("/works/new", work_form_data(author, text=SCRIPTED), follow=True)
 
@@ -232,7 +244,70 @@ def test_it_tells_the_author_what_html_was_removed_when_posting(author: User, cl
     assert "&lt;script&gt; element" in response.content.decode()
 
 
+def test_it_posts_a_restricted_work_for_logged_in_readers_only(
+    author: User, reader: User, client_for: Callable[..., Client]
+) -> None:
+    client_for(author).post("/works/new", work_form_data(author, title="Members Only", restricted="on"))
+    work = Work.objects.get()
+
+    guest = Client().get(f"/works/{work.pk}/")
+    logged_in = client_for(reader).get(f"/works/{work.pk}/")
+
+    assert work.restricted
+    assert guest.status_code == 404 and "Members Only" not in guest.content.decode()
+    assert logged_in.status_code == 200 and "Members Only" in logged_in.content.decode()
+
+
+def test_it_starts_a_series_from_the_form_and_adds_the_next_work_to_it(
+    author: User, client_for: Callable[..., Client]
+) -> None:
+    client = client_for(author)
+    client.post("/works/new", work_form_data(author, title="Book One", series_title="The Harbour Books"))
+    series = Series.objects.get()
+
+    client.post("/works/new", work_form_data(author, title="Book Two", series=str(series.pk)))
+
+    assert [part.work.title for part in series.parts.select_related("work")] == ["Book One", "Book Two"]
+
+
+def test_it_marks_a_one_shot_complete_when_one_chapter_is_expected(
+    author: User, client_for: Callable[..., Client]
+) -> None:
+    client_for(author).post("/works/new", work_form_data(author, expected_chapters="1"))
+
+    work = Work.objects.get()
+    assert work.complete
+    assert work.chapters_display == "1/1"
+
+
+def test_it_refuses_to_post_a_delete_without_a_csrf_token(author: User, make_work: Callable[..., Work]) -> None:
+    work = make_work(author)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(author)
+
+    response = client.post(f"/works/{work.pk}/delete")
+
+    assert response.status_code == 403
+    assert Work.objects.filter(pk=work.pk).exists()
+
+
 # --------------------------------------------------------------------- editing
+
+
+def test_it_keeps_the_updated_date_when_only_the_metadata_changes(
+    author: User, make_work: Callable[..., Work], client_for: Callable[..., Client]
+) -> None:
+    """AO3's Updated date is when the story last grew, not when a typo was fixed."""
+    posted = timezone.now() - timedelta(days=5)
+    work = make_work(author, title="Tpyo", backdate=posted)
+
+    client_for(author).post(f"/works/{work.pk}/edit", work_form_data(author, title="Typo", action="save"))
+
+    work.refresh_from_db()
+    assert work.title == "Typo"
+    assert work.updated_at == posted
+    assert work.revised_at > posted
+
 
 
 def test_it_lets_the_creator_change_title_and_tags(
@@ -412,6 +487,21 @@ def test_it_credits_the_co_creator_once_she_accepts(
     page = Client().get(f"/works/{work.pk}/").content.decode()
     assert 'href="/users/alice/pseuds/alice"' in page
     assert 'href="/users/carol/pseuds/carol"' in page
+
+
+def test_it_credits_the_co_creator_on_pages_read_before_she_accepted(
+    author: User, co_author: User, make_work: Callable[..., Work]
+) -> None:
+    """Work pages and blurbs are cached per version of the work; accepting must show up anyway."""
+    work = make_work(author, title="Written Together", co_creators=[co_author.default_pseud])
+    guest = Client()
+    assert 'href="/users/carol/pseuds/carol"' not in guest.get(f"/works/{work.pk}/").content.decode()
+    assert 'href="/users/carol/pseuds/carol"' not in guest.get("/works/").content.decode()
+
+    answer_co_creator_invitation(Creatorship.objects.get(work=work, pseud__user=co_author), by=co_author, accept=True)
+
+    assert 'href="/users/carol/pseuds/carol"' in guest.get(f"/works/{work.pk}/").content.decode()
+    assert 'href="/users/carol/pseuds/carol"' in guest.get("/works/").content.decode()
 
 
 def test_it_forbids_an_invited_co_creator_from_editing_before_accepting(

@@ -10,9 +10,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from chapbook.people.models import User
+from chapbook.people.models import Pseud, User
+from chapbook.people.services import update_pseud
 from chapbook.works.models import Series, Work
-from chapbook.works.services import ChapterInput, post_work
+from chapbook.works.services import ChapterInput, add_chapter, post_work, update_work
 from tests.conftest import default_tags
 
 CHAPTERS = [
@@ -120,6 +121,17 @@ def test_it_shows_the_word_count_and_chapters_of_the_work(author: User, make_wor
     assert "Words 5 · Chapters 2/10" in page
 
 
+def test_it_says_completed_with_the_date_the_last_chapter_arrived(author: User, make_work: Callable[..., Work]) -> None:
+    work = make_work(author, expected_chapters=2, backdate=days_ago(3))
+    add_chapter(work, by=author, chapter=ChapterInput(text="<p>The end.</p>"))
+    work.refresh_from_db()
+
+    page = Client().get(f"/works/{work.pk}/").content.decode()
+
+    assert f'Completed <time datetime="{work.updated_at.isoformat()}">' in page
+    assert f'Published <time datetime="{work.published_at.isoformat()}">' in page
+
+
 def test_it_shows_work_notes_before_the_first_chapter_and_end_notes_after_the_last(
     author: User, make_work: Callable[..., Work]
 ) -> None:
@@ -143,6 +155,24 @@ def test_it_shows_chapter_notes_with_their_chapter(author: User, make_work: Call
     page = Client().get(f"/works/{work.pk}/").content.decode()
 
     assert page.index("Chapter note.") < page.index("Body.") < page.index("Chapter end.")
+
+
+def test_it_shows_a_renamed_pseud_in_the_byline_of_a_work_read_before(
+    author: User, make_work: Callable[..., Work]
+) -> None:
+    """Work pages and blurbs are cached per version of the work; a pseud's new name must show up anyway."""
+    ghost = Pseud.objects.create(user=author, name="Harbour Ghost")
+    work = make_work(author, pseuds=[ghost])
+    guest = Client()
+    assert "Harbour Ghost" in guest.get(f"/works/{work.pk}/").content.decode()
+    assert "Harbour Ghost" in guest.get("/works/").content.decode()
+
+    update_pseud(ghost, by=author, name="Sea Ghost")
+
+    for url in (f"/works/{work.pk}/", "/works/"):
+        page = guest.get(url).content.decode()
+        assert 'href="/users/alice/pseuds/Sea%20Ghost"' in page
+        assert "Harbour Ghost" not in page
 
 
 # --------------------------------------------------------------------- the works index
@@ -237,6 +267,25 @@ def test_it_404s_a_series_whose_only_part_is_a_draft_for_everyone_but_the_author
     own = client_for(author).get(f"/series/{series.pk}/")
     assert own.status_code == 200
     assert "Lonely Draft" in own.content.decode()
+
+
+def test_it_lists_a_work_in_two_series_once_in_each_at_its_own_position(
+    author: User, make_work: Callable[..., Work]
+) -> None:
+    shared = make_work(author, title="Crossover Piece", series_title="First Series")
+    first = Series.objects.get(title="First Series")
+    make_work(author, title="Second Series Opener", series_title="Second Series")
+    second = Series.objects.get(title="Second Series")
+    update_work(shared, by=author, series=second)
+    make_work(author, title="First Series Sequel", series=first)
+
+    in_first = Client().get(f"/series/{first.pk}/").content.decode()
+    in_second = Client().get(f"/series/{second.pk}/").content.decode()
+
+    assert in_first.count("Crossover Piece</a>") == 1
+    assert in_first.index("Crossover Piece") < in_first.index("First Series Sequel")
+    assert in_second.count("Crossover Piece</a>") == 1
+    assert in_second.index("Second Series Opener") < in_second.index("Crossover Piece")
 
 
 def test_it_404s_a_series_that_does_not_exist(db: None) -> None:

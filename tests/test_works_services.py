@@ -316,6 +316,38 @@ def test_it_lets_only_a_creator_post_a_draft(author: User, reader: User, make_wo
     assert work.draft
 
 
+# --------------------------------------------------------------------- source links
+
+
+def test_it_refuses_to_post_a_source_url_that_is_not_http_or_https(author: User) -> None:
+    """The work page renders source_url as a link, so the service must not store a javascript: one."""
+    with pytest.raises(ValidationError) as error:
+        post_work(
+            by=author,
+            title="Cross-posted",
+            chapters=[ChapterInput(text="<p>Text.</p>")],
+            tags=default_tags(),
+            source_site="elsewhere",
+            source_url="javascript:alert(document.cookie)",
+        )
+
+    assert "source_url" in error.value.message_dict
+    assert Work.objects.count() == 0
+
+
+def test_it_refuses_to_change_a_source_url_to_one_that_is_not_http_or_https(
+    author: User, make_work: Callable[..., Work]
+) -> None:
+    work = make_work(author, source_url="https://example.org/story")
+
+    with pytest.raises(ValidationError) as error:
+        update_work(work, by=author, source_url="javascript:alert(document.cookie)")
+
+    assert "source_url" in error.value.message_dict
+    work.refresh_from_db()
+    assert work.source_url == "https://example.org/story"
+
+
 # --------------------------------------------------------------------- tags
 
 

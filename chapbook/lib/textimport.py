@@ -251,7 +251,7 @@ _NOTES_KEYS: Final = frozenset(
 _END_NOTES_KEYS: Final = frozenset({"end notes", "end note", "endnotes"})
 # Prose-like values may run over several lines; list-like values end at the line.
 _MULTILINE_KEYS: Final = _NOTES_KEYS | _END_NOTES_KEYS | {"summary", "prompt", "disclaimer", "dedication"}
-_SPECIAL_KEYS: Final = _NOTES_KEYS | _END_NOTES_KEYS | {"title", "summary"}
+_PROSE_KEYS: Final = frozenset({"prompt", "disclaimer", "dedication"})
 
 _HEADER_LINE: Final = re.compile(r"[ \t]*([A-Za-z][A-Za-z'’/ \t-]{0,30}?)[ \t]*:[ \t]*(.*)")
 
@@ -317,6 +317,9 @@ def _parse_header(lines: list[str]) -> tuple[_Header, int]:
             notes.append(text)
         elif key in _END_NOTES_KEYS:
             end_notes.append(text)
+        elif key in _PROSE_KEYS:
+            if text:
+                header.fields.setdefault(key, []).append(text)
         else:
             items = [item.strip() for value in values for item in value.split(",")]
             header.fields.setdefault(key, []).extend(item for item in items if item)
@@ -377,7 +380,9 @@ def _heading_positions(lines: list[str]) -> list[tuple[int, str]]:
 # --------------------------------------------------------------------------- #
 
 _END_MARKER: Final = re.compile(
-    r"(?:end[ \t]*notes?|author'?s?[ \t]+notes?|author’s[ \t]+notes?|a/n|notes?)[ \t]*:", re.IGNORECASE
+    # Bare singular "Note:" is left out: letters and signs in stories use it.
+    r"(?:end[ \t]*notes?|author'?s?[ \t]+notes?|author’s[ \t]+notes?|a/n|notes)[ \t]*:",
+    re.IGNORECASE,
 )
 _LINE_END_MARKER: Final = re.compile(rf"[ \t]*[*_]*(?:{_END_MARKER.pattern})[*_]*", re.IGNORECASE)
 _TERMINAL: Final = ".!?…"
@@ -526,7 +531,9 @@ _SENTENCE_END: Final = re.compile(r"[.!?…][\"'”’»)\]]*\s")
 _OPEN_QUOTES: Final = "“«„"
 _CLOSE_QUOTES: Final = "”»"
 _ANY_QUOTE: Final = re.compile(r"[“”«»„\"]")
-_QUOTE_OR_SPACE: Final = re.compile(r"[“”«»„\"]|\s+")
+# Only whitespace after punctuation can end a sentence (or close a quotation
+# implicitly), so the scanner skips the runs between ordinary words.
+_QUOTE_OR_SPACE: Final = re.compile(r"[“”«»„\"]|(?<=[.!?…—–\-\"'”’»)\]*_])\s+")
 _LEFT_OF_OPENER: Final = "([{—–-/"
 _RIGHT_OF_CLOSER: Final = ".,;:!?)]}—–-…'’"
 _ABBREVIATIONS: Final = frozenset(
@@ -693,7 +700,8 @@ class _Sentence:
 def _sentences(text: str, quotes: _QuoteMap) -> list[tuple[_Sentence, _Run | None]]:
     """Sentences with the whitespace run that precedes each (None for the first)."""
     spans: list[tuple[int, int, _Run | None]] = []
-    start, before = 0, None
+    start = 0
+    before: _Run | None = None
     for run in quotes.runs:
         if _is_sentence_boundary(text, run):
             spans.append((start, run.start, before))
@@ -702,7 +710,7 @@ def _sentences(text: str, quotes: _QuoteMap) -> list[tuple[_Sentence, _Run | Non
     result: list[tuple[_Sentence, _Run | None]] = []
     segments = quotes.segments
     k = 0
-    for start, end, run in spans:
+    for start, end, preceding in spans:
         while k < len(segments) and segments[k][1] <= start:
             k += 1
         outside: list[str] = []
@@ -718,7 +726,7 @@ def _sentences(text: str, quotes: _QuoteMap) -> list[tuple[_Sentence, _Run | Non
         outside.append(tail)
         speaker = _speaker(" … ".join(outside)) if dialogue else None
         ends_in_quote = m > k and not tail.strip(_TERMINAL + " \t,;:")
-        result.append((_Sentence(start, end, dialogue, speaker, ends_in_quote), run))
+        result.append((_Sentence(start, end, dialogue, speaker, ends_in_quote), preceding))
     return result
 
 
@@ -965,7 +973,7 @@ def _find_source(texts: list[str], extra_urls: list[str]) -> tuple[str | None, s
 def _fill_prompt_and_source(work: ParsedWork, extra_urls: list[str] | None = None) -> None:
     texts = [*work.header.get("prompt", []), work.notes, work.end_notes, work.summary]
     texts = [text for text in texts if text]
-    header_prompt = ", ".join(work.header.get("prompt", []))
+    header_prompt = "\n".join(work.header.get("prompt", []))
     work.prompt_text = header_prompt or _find_prompt(texts)
     if work.prompt_text:
         work.prompt_relationship = _find_pairing(work.prompt_text)
@@ -987,6 +995,10 @@ def _parse_text(text: str) -> ParsedWork:
     lines = text.split("\n")
     header, body_start = _parse_header(lines)
     body = lines[body_start:]
+    if not any(line.strip() for line in body) and any(len(line) > _FLATTENED_MIN_CHARS for line in lines[:body_start]):
+        # A flattened file whose first words are "Title: ..." is one giant header
+        # line; keeping it all as story loses nothing, rejecting it loses the upload.
+        header, body = _Header(), lines
     headings = _heading_positions(body)
     preface: list[str] = []
     sections: list[tuple[str, list[str]]] = []
@@ -1097,7 +1109,7 @@ class _TreeBuilder(HTMLParser):
     def handle_data(self, data: str) -> None:
         self.stack[-1].children.append(data)
 
-    def parse_marked_section(self, i: int, report: int = 1) -> int:
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
         # The stdlib asserts on junk such as "<![ x"; a browser shows it as text.
         try:
             return super().parse_marked_section(i, report)
@@ -1141,7 +1153,10 @@ def _to_html(node: _Element | str) -> str:
 
 def _collect_text(node: _Element | str, out: list[str]) -> None:
     if isinstance(node, str):
-        out.append(re.sub(r"\s+", " ", node.replace(_PARAGRAPH_MARK, " ").replace(_LINE_MARK, " ")))
+        # Whitespace is collapsed once, over the joined text, in _text_of.
+        if _PARAGRAPH_MARK in node or _LINE_MARK in node:
+            node = node.replace(_PARAGRAPH_MARK, " ").replace(_LINE_MARK, " ")
+        out.append(node)
         return
     if node.tag in _INVISIBLE_TAGS:
         return
@@ -1212,8 +1227,20 @@ def _pull_marked_metadata(element: _Element, meta: _HtmlMeta) -> None:
     element.children = kept
 
 
+def _is_short(element: _Element, limit: int) -> bool:
+    total = 0
+    for node in _walk(element):
+        total += sum(len(child) for child in node.children if isinstance(child, str))
+        if total > limit:
+            return False
+    return True
+
+
 def _heading_of(node: _Element | str) -> _Heading | None:
     if not isinstance(node, _Element) or node.tag not in _HEADING_TAGS:
+        return None
+    # Cheap length check first: every paragraph of a long story passes through here.
+    if not _is_short(node, 4 * _MAX_HEADING_CHARS):
         return None
     text = _text_of([node])
     if "\n" in text:
@@ -1266,10 +1293,14 @@ def _flatten_blocks(element: _Element, dissolve: set[int]) -> list[_Element | st
     return blocks
 
 
-def _has_content(nodes: list[_Element | str]) -> bool:
-    if _text_of(nodes):
-        return True
-    return any(node.tag in {"img", "video", "audio", "iframe"} for block in nodes if isinstance(block, _Element) for node in _walk(block))
+def _has_media(nodes: list[_Element | str]) -> bool:
+    # A chapter may be a single piece of fan art with no words at all.
+    return any(
+        node.tag in {"img", "video", "audio", "iframe"}
+        for block in nodes
+        if isinstance(block, _Element)
+        for node in _walk(block)
+    )
 
 
 def _html_chapter(title: str, nodes: list[_Element | str]) -> ParsedChapter:
@@ -1293,12 +1324,19 @@ def _parse_html(text: str) -> ParsedWork:
 
     blocks = _flatten_blocks(body, _ancestors_of_headings(body))
     blocks = [block for block in blocks if not (isinstance(block, str) and not block.strip())]
+    cache: dict[int, str] = {}
+
+    def text_of(block: _Element | str) -> str:
+        key = id(block)
+        if key not in cache:
+            cache[key] = _text_of([block])
+        return cache[key]
 
     header = _Header()
     header_entries: list[_Header] = []
     position = 0
     while position < len(blocks) and _heading_of(blocks[position]) is None:
-        block_text = _text_of([blocks[position]])
+        block_text = text_of(blocks[position])
         block_lines = block_text.split("\n")
         parsed, end = _parse_header(block_lines)
         if not block_text or end == 0 or end < len(block_lines):
@@ -1332,20 +1370,21 @@ def _parse_html(text: str) -> ParsedWork:
 
     end_notes_parts: list[str] = []
     last_title, last_blocks = sections[-1]
-    content_indexes = [i for i, block in enumerate(last_blocks) if _text_of([block])]
+    content_indexes = [i for i, block in enumerate(last_blocks) if text_of(block)]
     for i in content_indexes[1:]:
-        block = last_blocks[i]
-        first_line = _text_of([block]).split("\n", 1)[0]
+        first_line = text_of(last_blocks[i]).split("\n", 1)[0]
         marker = _LINE_END_MARKER.match(first_line)
         if marker is not None and _marker_is_capitalised(first_line, 0):
-            end_notes_parts.append(_strip_label(_text_of(last_blocks[i:])))
+            end_notes_parts.append(_strip_label("\n\n".join(filter(None, map(text_of, last_blocks[i:])))))
             for tail in last_blocks[i:]:
                 if isinstance(tail, _Element):
                     meta.urls.extend(_hrefs(tail))
             sections[-1] = (last_title, last_blocks[:i])
             break
 
-    chapters = [_html_chapter(title_, nodes) for title_, nodes in sections if _has_content(nodes)]
+    chapters = [
+        _html_chapter(title_, nodes) for title_, nodes in sections if any(map(text_of, nodes)) or _has_media(nodes)
+    ]
     if not chapters:
         raise ImportRejected(MSG_HTML_NO_STORY)
     work = ParsedWork(

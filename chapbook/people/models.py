@@ -4,6 +4,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -129,4 +130,8 @@ class ApiToken(models.Model):
         token = cls.objects.select_related("user").filter(digest=hash_token(raw)).first()
         if token is None or not token.user.is_active:
             return None
+        now = timezone.now()
+        # Recorded at most once an hour, so that API reads do not each become a write.
+        if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user

@@ -28,6 +28,7 @@ WARNINGS = [
     "Underage Sex",
 ]
 CATEGORIES = ["F/F", "F/M", "Gen", "M/M", "Multi", "Other"]
+FIXED_TAGS: dict[str, list[str]] = {TagType.RATING: RATINGS, TagType.WARNING: WARNINGS, TagType.CATEGORY: CATEGORIES}
 DEFAULT_IMPORT_RATING = "Not Rated"
 DEFAULT_IMPORT_WARNING = "Creator Chose Not To Use Archive Warnings"
 
@@ -81,3 +82,16 @@ class Tag(models.Model):
     @property
     def is_fixed(self) -> bool:
         return self.type in FIXED_TYPES
+
+    @classmethod
+    def fixed(cls, name: str, tag_type: str) -> Tag | None:
+        """One of the archive's fixed tags by name (any case), or None if it is not one.
+
+        The first migration creates them; one deleted since (through the admin, or by a
+        test database flush) is created again rather than making every post fail.
+        """
+        canonical = next((n for n in FIXED_TAGS.get(tag_type, []) if n.lower() == name.lower()), None)
+        if canonical is None:
+            return None
+        tag, _ = cls.objects.get_or_create(name=canonical, defaults={"type": tag_type, "canonical": True})
+        return tag if tag.type == tag_type else None

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -19,6 +20,18 @@ from chapbook.tags.models import Tag, TagType
 from chapbook.works.models import LANGUAGE_NAMES, Chapter, Creatorship, Series, SeriesPart, Work, WorkTag
 
 MAX_TAG_LENGTH = 150
+# Character limits, shared by the form, the API and the importer because all three call
+# these services. AO3 allows 500,000 characters of chapter text; notes are kept shorter.
+LIMITS = {
+    "summary": 5_000,
+    "notes": 10_000,
+    "end_notes": 10_000,
+    "text": 510_000,
+    "source_site": 100,
+    "source_url": 500,
+    "prompt_text": 10_000,
+    "prompt_relationship": 150,
+}
 # A relationship is "A/B" (romantic) or "A & B" (platonic), as on AO3.
 RELATIONSHIP_RE = re.compile(r"\S.*(/| & ).*\S")
 TAG_FIELDS = {
@@ -93,13 +106,16 @@ def resolve_tags(tags: TagInput, *, for_draft: bool = False) -> list[Tag]:
             if problem:
                 errors.setdefault(field_name, []).append(problem)
                 continue
-            existing = Tag.objects.filter(name__iexact=name).first()
-            if existing is None:
-                if tag_type in (TagType.RATING, TagType.WARNING, TagType.CATEGORY):
-                    errors.setdefault(field_name, []).append(f"“{name}” is not a {tag_type.label.lower()} of this archive.")
+            if tag_type in (TagType.RATING, TagType.WARNING, TagType.CATEGORY):
+                existing = Tag.fixed(name, tag_type)
+                if existing is None:
+                    errors.setdefault(field_name, []).append(
+                        f"“{name}” is not one of this archive's {field_name}; choose from the list."
+                    )
                     continue
-                existing = Tag.objects.create(name=name, type=tag_type)
-            elif existing.type != tag_type:
+            else:
+                existing = _find_or_create_tag(name, tag_type)
+            if existing.type != tag_type:
                 errors.setdefault(field_name, []).append(
                     f"“{name}” is already a {existing.get_type_display().lower()} tag, so it cannot be used as a {tag_type.label.lower()}."
                 )
@@ -128,6 +144,34 @@ def _tag_problem(name: str, tag_type: str) -> str | None:
     return None
 
 
+def _check_limits(**values: str | None) -> None:
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if value is not None and len(value) > LIMITS[name]:
+            errors[name] = [f"This can be at most {LIMITS[name]:,} characters long (it is {len(value):,})."]
+    source_url = values.get("source_url")
+    if source_url and source_url.strip() and "source_url" not in errors:
+        try:
+            URLValidator(schemes=["http", "https"])(source_url.strip())
+        except ValidationError:
+            errors["source_url"] = ["Enter a full http:// or https:// address."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _find_or_create_tag(name: str, tag_type: str) -> Tag:
+    existing = Tag.objects.filter(name__iexact=name).first()
+    if existing is not None:
+        return existing
+    try:
+        # A savepoint, so that losing a race to another post creating the same new tag
+        # costs a re-read instead of the whole transaction.
+        with transaction.atomic():
+            return Tag.objects.create(name=name, type=tag_type)
+    except IntegrityError:
+        return Tag.objects.get(name__iexact=name)
+
+
 def _check_language(language: str) -> None:
     if language not in LANGUAGE_NAMES:
         raise ValidationError({"language": [f"Unknown language code “{language}”."]})
@@ -148,6 +192,10 @@ def _check_expected(expected_chapters: int | None) -> None:
 
 
 def _build_chapter(work: Work, position: int, chapter: ChapterInput) -> tuple[Chapter, list[str]]:
+    if len(chapter.text) > LIMITS["text"]:
+        raise ValidationError({"chapters": [f"Chapter {position} is longer than {LIMITS['text']:,} characters."]})
+    if len(chapter.notes) > LIMITS["notes"] or len(chapter.end_notes) > LIMITS["end_notes"]:
+        raise ValidationError({"chapters": [f"Chapter {position}'s notes are longer than {LIMITS['notes']:,} characters."]})
     body = render_html_field(chapter.text, chapter.format)
     if not body.html.strip() or not count_words(body.html) and "<img" not in body.html:
         raise ValidationError({"chapters": [f"Chapter {position} has no text."]})
@@ -243,6 +291,15 @@ def post_work(
     title = _check_title(title)
     _check_language(language)
     _check_expected(expected_chapters)
+    _check_limits(
+        summary=summary,
+        notes=notes,
+        end_notes=end_notes,
+        source_site=source_site,
+        source_url=source_url,
+        prompt_text=prompt_text,
+        prompt_relationship=prompt_relationship,
+    )
     own = _own_pseuds(by, pseuds)
     resolved = resolve_tags(tags)
     # AO3 lets creators backdate a work (to when it was first posted elsewhere).
@@ -263,10 +320,10 @@ def post_work(
         published_at=None if draft else now,
         updated_at=None if draft else now,
         revised_at=now,
-        source_site=source_site.strip()[:100],
-        source_url=source_url.strip()[:500],
+        source_site=source_site.strip(),
+        source_url=source_url.strip(),
         prompt_text=prompt_text.strip(),
-        prompt_relationship=prompt_relationship.strip()[:150],
+        prompt_relationship=prompt_relationship.strip(),
     )
     removed = summary_r.removed + notes_r.removed + end_r.removed
     built = []
@@ -317,6 +374,15 @@ def update_work(
 ) -> tuple[Work, list[str]]:
     """Change a work's metadata. Only the fields given change."""
     require_creator(work, by)
+    _check_limits(
+        summary=summary,
+        notes=notes,
+        end_notes=end_notes,
+        source_site=source_site,
+        source_url=source_url,
+        prompt_text=prompt_text,
+        prompt_relationship=prompt_relationship,
+    )
     work = Work.objects.select_for_update().get(pk=work.pk)
     removed: list[str] = []
     if title is not None:

@@ -94,8 +94,7 @@ class Command(BaseCommand):
                 record = {"id": work.pk, "url": url, "title": work.title, "word_count": work.word_count}
                 self.stdout.write(json.dumps(record, ensure_ascii=False))
             else:
-                draft = " as a draft" if work.draft else ""
-                self.stdout.write(f"imported {path} → {url} ({work.word_count} words){draft}")
+                self.stdout.write(f"imported {path} → {url} ({work.word_count} words)")
             if removed:
                 self.stderr.write(f"{path}: removed: {'; '.join(removed)}")
         if rejected:
