@@ -152,3 +152,27 @@ def empty_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+def listed_titles(response: Any) -> list[str]:
+    """Titles of the works a listing page shows, in order, read from its blurbs' HTML."""
+    import html
+    import re
+
+    content = response.content.decode()
+    return [html.unescape(m) for m in re.findall(r'<h3 class="heading"><a href="[^"]*">([^<]*)</a>', content)]
+
+
+def queries_for(client: Client, url: str, *, cold_cache: bool = True) -> int:
+    """How many queries a page costs. By default with an empty cache: the worst case,
+    where every rendered blurb and work body has to be built again."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if cold_cache:
+        cache.clear()
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(context.captured_queries)

@@ -11,11 +11,12 @@ archive's ratings and warnings) before the next one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import FilePayload, Locator, Page, expect
 
 from chapbook.people.models import User
 from chapbook.works.models import Work
@@ -141,9 +142,8 @@ def test_a_writer_imports_a_file_through_the_form(page: Page, author: User) -> N
     page.get_by_role("navigation", name="Site").get_by_role("link", name="Import").click()
     expect(page.get_by_role("heading", name="Import a work")).to_be_visible()
 
-    page.get_by_label("Story files").set_input_files(
-        files=[{"name": "fog-bell.txt", "mimeType": "text/plain", "buffer": STORY_FILE}]
-    )
+    story = FilePayload(name="fog-bell.txt", mimeType="text/plain", buffer=STORY_FILE)
+    page.get_by_label("Story files").set_input_files(files=[story])
     page.get_by_label("Fandoms").fill("Harbour Town")
     page.get_by_role("button", name="Import").click()
 
@@ -210,7 +210,7 @@ def test_work_page_fits_a_phone_in_light_and_dark(
     tmp_path: Path,
 ) -> None:
     # A long unbroken link is what usually pushes a phone page sideways.
-    long_link = "https://example.org/" + "harbour-" * 20
+    long_link = "https://example.org/" + "harbour" * 20
     work = make_work(
         author,
         title="Salt and Lamplight",
@@ -218,11 +218,12 @@ def test_work_page_fits_a_phone_in_light_and_dark(
         summary="<p>A keeper, a lamp, a ledger.</p>",
         tags=default_tags(freeforms=["Lighthouses", "Found Family", "Slow Burn"]),
     )
-    backgrounds = {}
+    backgrounds: dict[str, str] = {}
     for scheme in ("light", "dark"):
         context = chromium.new_context(
             base_url=live_server.url, viewport={"width": 390, "height": 844}, color_scheme=scheme
         )
+        context.set_default_timeout(15_000)
         try:
             phone = context.new_page()
             phone.goto(work.get_absolute_url())

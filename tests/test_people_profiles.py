@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
+
+from tests.conftest import listed_titles
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -99,7 +101,7 @@ def three_works(author: User, make_work: MakeWork) -> None:
 
 
 def titles(response: Any) -> list[str]:
-    return [work.title for work in response.context["page"].object_list]
+    return listed_titles(response)
 
 
 @pytest.mark.usefixtures("three_works")

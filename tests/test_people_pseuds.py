@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
+
+from tests.conftest import listed_titles
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
@@ -20,7 +22,7 @@ MakeWork = Callable[..., Work]
 
 
 def titles(response: Any) -> list[str]:
-    return [work.title for work in response.context["page"].object_list]
+    return listed_titles(response)
 
 
 def pseud_url(pseud: Pseud) -> str:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Callable
 
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chapbook.people.models import User
 from chapbook.works.models import Work
-from tests.conftest import default_tags
+from tests.conftest import queries_for, default_tags
 
 
 def test_it_answers_the_health_check_with_ok(db: None) -> None:
@@ -74,31 +72,46 @@ def test_it_says_so_when_nothing_is_posted_yet(db: None) -> None:
     assert "Nothing has been posted yet." in Client().get("/").content.decode()
 
 
+
 def test_it_reads_the_home_page_in_the_same_number_of_queries_for_two_or_ten_works(
     author: User, reader: User, make_work: Callable[..., Work], client_for: Callable[..., Client]
 ) -> None:
     by = [author, reader]
+    guest, logged_in = Client(), client_for(reader)
 
     def add(number: int) -> None:
         make_work(by[number % 2], title=f"Work {number}", tags=default_tags(freeforms=[f"Tag {number}"]))
 
     for number in range(2):
         add(number)
-    for client in (Client(), client_for(reader)):
-        client.get("/")
-    counts: dict[str, list[int]] = {"guest": [], "reader": []}
-    guest, logged_in = Client(), client_for(reader)
-
-    for label, client in (("guest", guest), ("reader", logged_in)):
-        with CaptureQueriesContext(connection) as context:
-            assert client.get("/").status_code == 200
-        counts[label].append(len(context.captured_queries))
+    for client in (guest, logged_in):
+        client.get("/")  # warm the middleware and the session
+    two = (queries_for(guest, "/"), queries_for(logged_in, "/"))
     for number in range(2, 10):
         add(number)
-    for label, client in (("guest", guest), ("reader", logged_in)):
-        with CaptureQueriesContext(connection) as context:
-            assert client.get("/").status_code == 200
-        counts[label].append(len(context.captured_queries))
+    ten = (queries_for(guest, "/"), queries_for(logged_in, "/"))
 
-    assert counts["guest"][0] == counts["guest"][1]
-    assert counts["reader"][0] == counts["reader"][1]
+    assert guest.get("/").content.decode().count('class="blurb"') == 10
+    assert two == ten
+
+
+def test_it_serves_a_guest_the_home_page_from_one_query_once_blurbs_are_rendered(
+    author: User, make_work: Callable[..., Work]
+) -> None:
+    for number in range(5):
+        make_work(author, title=f"Work {number}")
+    guest = Client()
+    cold = queries_for(guest, "/")
+    warm = queries_for(guest, "/", cold_cache=False)
+    assert warm == 1 < cold
+
+
+def test_it_renders_a_blurb_again_when_its_work_changes(author: User, make_work: Callable[..., Work]) -> None:
+    from chapbook.works.services import update_work
+
+    work = make_work(author, title="Before")
+    guest = Client()
+    assert "Before" in guest.get("/").content.decode()
+    update_work(work, by=author, title="After")
+    page = guest.get("/").content.decode()
+    assert "After" in page and "Before" not in page

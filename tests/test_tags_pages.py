@@ -6,27 +6,19 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chapbook.people.models import User
 from chapbook.tags.models import CATEGORIES, RATINGS, WARNINGS, Tag, TagType, url_name_to_tag
 from chapbook.works.models import Work
-from tests.conftest import default_tags
+from tests.conftest import queries_for, default_tags
 from tests.test_works_posting import work_form_data
 
 
 def days_ago(days: int) -> datetime:
     return timezone.now() - timedelta(days=days)
 
-
-def queries_for(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as context:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(context.captured_queries)
 
 
 # --------------------------------------------------------------------- the tag page

@@ -163,7 +163,7 @@ def test_it_shows_each_work_only_to_those_allowed_to_see_it(
             assert FANDOMS[state] not in body
 
 
-def test_it_shows_the_world_as_the_matrix_assumes(world: World, db: None) -> None:
+def test_it_builds_each_work_of_the_matrix_as_described(world: World, db: None) -> None:
     """Guards the matrix itself: every work has two chapters, two credited creators and its series."""
     for state, work in world.works.items():
         work = Work.objects.get(pk=work.pk)

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Callable
 
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chapbook.people.models import Pseud, User
 from chapbook.people.services import update_pseud
 from chapbook.works.models import Series, Work
 from chapbook.works.services import ChapterInput, add_chapter, post_work, update_work
-from tests.conftest import default_tags
+from tests.conftest import queries_for, default_tags
 
 CHAPTERS = [
     "<p>First chapter: the boat leaves.</p>",
@@ -22,12 +20,6 @@ CHAPTERS = [
     "<p>Third chapter: the harbour again.</p>",
 ]
 
-
-def queries_for(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as context:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(context.captured_queries)
 
 
 def days_ago(days: int) -> datetime:
@@ -107,6 +99,13 @@ def test_it_404s_a_chapter_past_the_last_one(author: User, make_work: Callable[.
     work = make_work(author, chapters=CHAPTERS)
 
     assert Client().get(f"/works/{work.pk}/chapters/4/").status_code == 404
+
+
+def test_it_404s_a_chapter_past_the_end_of_a_one_chapter_work(author: User, make_work: Callable[..., Work]) -> None:
+    work = make_work(author, chapters=["<p>Only chapter.</p>"])
+
+    assert Client().get(f"/works/{work.pk}/chapters/1/").status_code == 200
+    assert Client().get(f"/works/{work.pk}/chapters/2/").status_code == 404
 
 
 def test_it_404s_a_work_that_does_not_exist(db: None) -> None:
@@ -344,3 +343,21 @@ def test_it_reads_the_series_page_in_the_same_number_of_queries_for_two_or_ten_p
     ten = queries_for(client, f"/series/{series.pk}/")
 
     assert two == ten
+
+
+def test_it_serves_a_guest_a_rendered_work_page_from_one_query(author: User, make_work: Callable[..., Work]) -> None:
+    work = make_work(author, chapters=["<p>One.</p>", "<p>Two.</p>"])
+    guest = Client()
+    url = f"/works/{work.pk}/chapters/2/"
+    assert queries_for(guest, url) > 1
+    assert queries_for(guest, url, cold_cache=False) == 1
+
+
+def test_it_stops_serving_a_cached_page_once_the_work_is_restricted(author: User, make_work: Callable[..., Work]) -> None:
+    from chapbook.works.services import update_work
+
+    work = make_work(author, title="Soon Restricted")
+    guest = Client()
+    assert guest.get(work.get_absolute_url()).status_code == 200
+    update_work(work, by=author, restricted=True)
+    assert guest.get(work.get_absolute_url()).status_code == 404

@@ -9,8 +9,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from chapbook.people.models import PSEUD_NAME_RE, Pseud, User
+from chapbook.works.models import Work
 
 # AO3's rule: 3 to 40 letters, digits or underscores, beginning and ending with a letter or
 # digit. ASCII only, so that two usernames cannot look alike but differ.
@@ -135,6 +137,9 @@ def update_pseud(pseud: Pseud, *, by: User, name: str | None = None, description
         if pseud.is_default and name.lower() != pseud.user.username.lower():
             raise ValidationError({"name": ["Your default pseud is your username and cannot be renamed."]})
         _check_pseud_name_free(user=pseud.user, name=name, exclude=pseud)
+        if name != pseud.name:
+            # Work pages are cached per version of the work; the byline is part of it.
+            Work.objects.filter(creatorships__pseud=pseud).update(revised_at=timezone.now())
         pseud.name = name
     if description is not None:
         pseud.description = description.strip()

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from chapbook.tags.models import Tag, TagType, url_name_to_tag
-from chapbook.works.selectors import listing, works_visible_to
+from chapbook.works.blurbs import blurb_page
+from chapbook.works.selectors import listing_order, works_visible_to
 
 AUTOCOMPLETE_LIMIT = 10
 
@@ -22,8 +21,8 @@ def tag_or_404(url_name: str) -> Tag:
 
 def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     tag = tag_or_404(name)
-    works = listing(works_visible_to(request.user).filter(draft=False, tags=tag))
-    page = Paginator(works, settings.WORKS_PER_PAGE).get_page(request.GET.get("page"))
+    works = listing_order(works_visible_to(request.user).filter(draft=False, tags=tag))
+    page = blurb_page(works, request.GET.get("page"))
     return render(request, "tags/tag_detail.html", {"tag": tag, "page": page})
 
 

@@ -56,13 +56,18 @@ def with_blurb(works: QuerySet[Work]) -> QuerySet[Work]:
     )
 
 
-def listing(works: QuerySet[Work]) -> QuerySet[Work]:
+def listing_order(works: QuerySet[Work]) -> QuerySet[Work]:
     """The default order of a listing: most recently updated first, as on AO3.
 
     Drafts have no updated date; they go last on both databases (PostgreSQL would
     otherwise put NULLs first and SQLite last).
     """
-    return with_blurb(works).order_by(F("updated_at").desc(nulls_last=True), "-created_at", "-pk")
+    return works.order_by(F("updated_at").desc(nulls_last=True), "-created_at", "-pk")
+
+
+def listing(works: QuerySet[Work]) -> QuerySet[Work]:
+    """Listing order with everything a blurb shows prefetched (for the API)."""
+    return with_blurb(listing_order(works))
 
 
 def works_credited_to(user: AnyUser, pseuds: QuerySet[Pseud]) -> QuerySet[Work]:
@@ -72,7 +77,7 @@ def works_credited_to(user: AnyUser, pseuds: QuerySet[Pseud]) -> QuerySet[Work]:
     pending co-creator invitations are not credits.
     """
     credited = Creatorship.objects.filter(pseud__in=pseuds, accepted=True).values("work_id")
-    return listing(works_visible_to(user).filter(pk__in=credited))
+    return listing_order(works_visible_to(user).filter(pk__in=credited))
 
 
 def chapters_of(work: Work) -> QuerySet[Chapter]:
@@ -85,6 +90,5 @@ def series_visible_to(user: AnyUser) -> QuerySet[Series]:
     return Series.objects.filter(parts__work__in=visible).distinct()
 
 
-def series_parts_visible_to(user: AnyUser, series: Series) -> list[Work]:
-    visible = with_blurb(works_visible_to(user).filter(series_parts__series=series))
-    return list(visible.order_by("series_parts__position"))
+def series_parts_visible_to(user: AnyUser, series: Series) -> QuerySet[Work]:
+    return works_visible_to(user).filter(series_parts__series=series).order_by("series_parts__position")

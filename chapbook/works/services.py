@@ -518,5 +518,7 @@ def answer_co_creator_invitation(creatorship: Creatorship, *, by: User, accept: 
     if accept:
         creatorship.accepted = True
         creatorship.save(update_fields=["accepted"])
+        # The byline changed: a new version, so cached pages of the work are not reused.
+        Work.objects.filter(pk=creatorship.work_id).update(revised_at=timezone.now())
     else:
         creatorship.delete()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from chapbook.people.forms import ProfileForm
 from chapbook.people.models import Pseud, User
+from chapbook.works.blurbs import blurb_page
 from chapbook.works.selectors import works_credited_to
 
 
@@ -26,8 +26,7 @@ def user_or_404(username: str) -> User:
 
 def credited_works(request: HttpRequest, pseuds: QuerySet[Pseud]) -> Page:
     """One page of the works credited to `pseuds` that the viewer may see."""
-    works = works_credited_to(request.user, pseuds)
-    return Paginator(works, settings.WORKS_PER_PAGE).get_page(request.GET.get("page"))
+    return blurb_page(works_credited_to(request.user, pseuds), request.GET.get("page"))
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,9 +10,10 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from chapbook.works.models import Series, Work
+from chapbook.works.blurbs import blurb_page, render_blurbs, version_rows
 from chapbook.works.selectors import (
     is_creator,
-    listing,
+    listing_order,
     series_parts_visible_to,
     series_visible_to,
     with_blurb,
@@ -57,7 +57,7 @@ def _render_body(request: HttpRequest, work: Work, view: str, creator: bool) -> 
         "is_creator": creator,
     }
     chapter_title = ""
-    if view == "full" or len(chapters) <= 1:
+    if view == "full" or (view == "1" and len(chapters) == 1):
         context.update(shown=chapters, full=True, current=None)
     else:
         position = int(view)
@@ -78,7 +78,33 @@ def _render_body(request: HttpRequest, work: Work, view: str, creator: bool) -> 
     return body, chapter_title
 
 
+def _guest_page_key(request: HttpRequest, pk: int, view: str) -> str | None:
+    """The cache key of a guest's whole work page, or None when the page may not be shared.
+
+    Every guest sees the same page for the same version of a work, so it is rendered once
+    per version and counters. The visibility check still runs on each request, through
+    the selector, so a work that is hidden, restricted or deleted stops being served at once.
+    """
+    if request.user.is_authenticated or "messages" in request.COOKIES:
+        return None
+    row = works_visible_to(request.user).filter(pk=pk).values_list("revised_at", "kudos_count", "hits_count").first()
+    if row is None:
+        raise Http404("No such work.")
+    revised_at, kudos, hits = row
+    return f"guest-work-page:{pk}:{view}:{revised_at.timestamp()}:{kudos}:{hits}"
+
+
 def _work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
+    key = _guest_page_key(request, pk, view)
+    if key is not None and (content := cache.get(key)) is not None:
+        return HttpResponse(content)
+    response = _render_work_page(request, pk, view)
+    if key is not None:
+        cache.set(key, response.content, BODY_CACHE_SECONDS)
+    return response
+
+
+def _render_work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
     work = works_visible_to(request.user).filter(pk=pk).first()
     if work is None:
         raise Http404("No such work.")
@@ -105,15 +131,15 @@ def chapter_detail(request: HttpRequest, pk: int, position: int) -> HttpResponse
 
 
 def work_index(request: HttpRequest) -> HttpResponse:
-    works = listing(works_visible_to(request.user).filter(draft=False))
-    page = Paginator(works, settings.WORKS_PER_PAGE).get_page(request.GET.get("page"))
+    works = listing_order(works_visible_to(request.user).filter(draft=False))
+    page = blurb_page(works, request.GET.get("page"))
     return render(request, "works/work_index.html", {"page": page})
 
 
 def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     series = get_object_or_404(series_visible_to(request.user), pk=pk)
-    works = series_parts_visible_to(request.user, series)
-    return render(request, "works/series_detail.html", {"series": series, "works": works})
+    blurbs = render_blurbs(list(version_rows(series_parts_visible_to(request.user, series))))
+    return render(request, "works/series_detail.html", {"series": series, "blurbs": blurbs})
 
 
 def series_index(request: HttpRequest) -> HttpResponse:

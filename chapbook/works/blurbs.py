@@ -1,0 +1,57 @@
+"""Blurbs, the work cards of every listing, rendered once per version of each work.
+
+A listing asks the database only for the ids on its page and a version stamp of each
+(`revised_at` plus the counters a blurb shows); blurbs already rendered for that version
+come from the cache, and only the rest are loaded with their tags and creators.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from chapbook.works.models import Work
+from chapbook.works.selectors import with_blurb
+
+BLURB_CACHE_SECONDS = 24 * 3600
+VERSION_FIELDS = ("pk", "revised_at", "kudos_count", "hits_count")
+Row = tuple[int, object, int, int]
+
+
+def _key(row: Row) -> str:
+    pk, revised_at, kudos, hits = row
+    return f"blurb:{pk}:{revised_at.timestamp()}:{kudos}:{hits}"  # type: ignore[attr-defined]
+
+
+def version_rows(works: QuerySet[Work]) -> QuerySet[Work]:
+    """The listing's works as (pk, revised_at, kudos, hits) rows, in the listing's order."""
+    return works.values_list(*VERSION_FIELDS)  # type: ignore[return-value]
+
+
+def render_blurbs(rows: Sequence[Row]) -> list[SafeString]:
+    keys = [_key(row) for row in rows]
+    cached = cache.get_many(keys)
+    missing = [row[0] for row, key in zip(rows, keys) if key not in cached]
+    if missing:
+        fresh = {}
+        for work in with_blurb(Work.objects.filter(pk__in=missing)):
+            fresh[_key((work.pk, work.revised_at, work.kudos_count, work.hits_count))] = str(
+                render_to_string("works/_blurb.html", {"work": work})
+            )
+        cache.set_many(fresh, BLURB_CACHE_SECONDS)
+        cached.update(fresh)
+    # A work deleted between the two queries has no blurb; it is left out rather than failing.
+    return [mark_safe(cached[key]) for key in keys if key in cached]  # noqa: S308 (our own template)
+
+
+def blurb_page(works: QuerySet[Work], number: str | int | None, per_page: int | None = None) -> Page:
+    """One page of a listing, with `page.object_list` holding the rendered blurbs."""
+    page = Paginator(version_rows(works), per_page or settings.WORKS_PER_PAGE).get_page(number)
+    page.object_list = render_blurbs(list(page.object_list))
+    return page
