@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from chapbook.tags.models import Tag, TagType, url_name_to_tag
 from chapbook.works.blurbs import blurb_page
+from chapbook.works.models import WorkTag
 from chapbook.works.selectors import listing_order, works_visible_to
 
 AUTOCOMPLETE_LIMIT = 10
@@ -22,6 +23,10 @@ def tag_or_404(url_name: str) -> Tag:
 def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     tag = tag_or_404(name)
     works = listing_order(works_visible_to(request.user).filter(draft=False, tags=tag))
+    if not tag.canonical and not works.exists():
+        # A tag only a draft or a restricted work carries would tell its name to readers
+        # who may not see that work.
+        raise Http404("No such tag.")
     page = blurb_page(works, request.GET.get("page"))
     return render(request, "tags/tag_detail.html", {"tag": tag, "page": page})
 
@@ -39,12 +44,17 @@ def fandom_index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def autocomplete(request: HttpRequest) -> JsonResponse:
-    """Names of existing tags of one type that start with (or contain) what was typed."""
+    """Names of existing tags of one type that start with (or contain) what was typed.
+
+    Only tags the asker could find anyway: canonical ones, or ones on a work they may see.
+    """
     term = " ".join(request.GET.get("q", "").split())[:100]
     tag_type = request.GET.get("type", "")
     if len(term) < 1 or tag_type not in TagType.values:
         return JsonResponse({"results": []})
-    tags = Tag.objects.filter(type=tag_type)
+    visible = works_visible_to(request.user).values("pk")
+    tags = Tag.objects.filter(Q(canonical=True) | Q(pk__in=WorkTag.objects.filter(work__in=visible).values("tag")))
+    tags = tags.filter(type=tag_type)
     starts = list(tags.filter(name__istartswith=term).values_list("name", flat=True)[:AUTOCOMPLETE_LIMIT])
     if len(starts) < AUTOCOMPLETE_LIMIT:
         more = tags.filter(name__icontains=term).exclude(name__in=starts)

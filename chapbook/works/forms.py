@@ -165,6 +165,11 @@ class WorkForm(forms.Form):
 class NewWorkForm(WorkForm, ChapterFields):
     """A new work: its metadata plus the first chapter, as on AO3."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A new work is a one-shot (1/1) unless the writer says it will have more chapters.
+        self.fields["expected_chapters"].initial = 1
+
 
 def find_pseud(entry: str) -> Pseud:
     """Resolve "username" or "pseud (username)" to a pseud, or raise a form error."""

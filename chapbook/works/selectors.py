@@ -6,9 +6,11 @@ Every page, listing, count, feed, download and API endpoint starts from
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from chapbook.people.models import Pseud, User
@@ -33,6 +35,34 @@ def works_visible_to(user: AnyUser) -> QuerySet[Work]:
         return works.filter(draft=False, restricted=False, hidden=False)
     public = Q(draft=False) if user.is_staff else Q(draft=False, hidden=False)
     return works.filter(public | Q(pk__in=_own_work_ids(user)))
+
+
+_SENTINEL_PK = 987_654_321_987_654
+
+
+@functools.cache
+def _guest_version_query(alias: str) -> tuple[str, tuple[object, ...], int]:
+    """The SQL of `works_visible_to(guest)` for one work's version stamp, compiled once.
+
+    Building a query through the ORM costs about 0.6 ms, ten times what SQLite takes to
+    run it; guests' work pages are the hottest path, so they reuse the selector's own
+    compiled SQL with the work's id swapped in. The rule itself stays in the selector.
+    """
+    works = works_visible_to(AnonymousUser()).filter(pk=_SENTINEL_PK)
+    query = works.values_list("revised_at", "kudos_count", "hits_count").query
+    sql, params = query.get_compiler(alias).as_sql()
+    return sql, tuple(params), list(params).index(_SENTINEL_PK)
+
+
+def guest_work_version(pk: int) -> tuple[object, int, int] | None:
+    """(revised_at, kudos, hits) of a work a guest may read, or None if they may not."""
+    sql, params, index = _guest_version_query(DEFAULT_DB_ALIAS)
+    bound = list(params)
+    bound[index] = pk
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, bound)
+        row = cursor.fetchone()
+    return tuple(row) if row else None  # type: ignore[return-value]
 
 
 def work_visible_to(user: AnyUser, pk: int) -> Work | None:

@@ -186,9 +186,13 @@ def _check_title(title: str) -> str:
     return title
 
 
-def _check_expected(expected_chapters: int | None) -> None:
+def _check_expected(expected_chapters: int | None, posted: int = 0) -> None:
     if expected_chapters is not None and not (1 <= expected_chapters <= 10000):
         raise ValidationError({"expected_chapters": ["Expected chapters must be between 1 and 10000, or unknown."]})
+    if expected_chapters is not None and expected_chapters < posted:
+        raise ValidationError(
+            {"expected_chapters": [f"The work already has {posted} chapters; expect at least that many, or leave it unknown."]}
+        )
 
 
 def _build_chapter(work: Work, position: int, chapter: ChapterInput) -> tuple[Chapter, list[str]]:
@@ -290,7 +294,7 @@ def post_work(
         raise ValidationError({"chapters": ["A work needs at least one chapter."]})
     title = _check_title(title)
     _check_language(language)
-    _check_expected(expected_chapters)
+    _check_expected(expected_chapters, posted=len(chapters))
     _check_limits(
         summary=summary,
         notes=notes,
@@ -391,7 +395,7 @@ def update_work(
         _check_language(language)
         work.language = language
     if expected_chapters is not ...:
-        _check_expected(expected_chapters)  # type: ignore[arg-type]
+        _check_expected(expected_chapters, posted=work.chapters.count())  # type: ignore[arg-type]
         work.expected_chapters = expected_chapters  # type: ignore[assignment]
     for name, value in (("summary", summary), ("notes", notes), ("end_notes", end_notes)):
         if value is not None:
@@ -461,6 +465,10 @@ def add_chapter(work: Work, *, by: User, chapter: ChapterInput, position: int | 
     work.revised_at = now
     if not work.draft:
         work.updated_at = now
+    if work.expected_chapters is not None and count + 1 > work.expected_chapters:
+        # As on AO3: a chapter beyond the expected count makes the total unknown again,
+        # rather than showing "4/3".
+        work.expected_chapters = None
     work.refresh_counts()
     work.save()
     return row, removed

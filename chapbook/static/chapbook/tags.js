@@ -42,6 +42,9 @@
       input.setAttribute("aria-activedescendant", items[active].id);
     }
     function show(names) {
+      // New suggestions: whatever was highlighted before no longer exists.
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
       list.innerHTML = "";
       names.forEach(function (name, i) {
         var item = document.createElement("li");

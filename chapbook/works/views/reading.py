@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from chapbook.works.models import Series, Work
 from chapbook.works.blurbs import blurb_page, render_blurbs, version_rows
 from chapbook.works.selectors import (
+    guest_work_version,
     is_creator,
     listing_order,
     series_parts_visible_to,
@@ -87,11 +88,14 @@ def _guest_page_key(request: HttpRequest, pk: int, view: str) -> str | None:
     """
     if request.user.is_authenticated or "messages" in request.COOKIES:
         return None
-    row = works_visible_to(request.user).filter(pk=pk).values_list("revised_at", "kudos_count", "hits_count").first()
+    row = guest_work_version(pk)
     if row is None:
         raise Http404("No such work.")
     revised_at, kudos, hits = row
-    return f"guest-work-page:{pk}:{view}:{revised_at.timestamp()}:{kudos}:{hits}"
+    # The raw row's date is a string on SQLite and a datetime on PostgreSQL; either way
+    # it changes exactly when the work does.
+    stamp = str(revised_at).replace(" ", "_")
+    return f"guest-work-page:{pk}:{view}:{stamp}:{kudos}:{hits}"
 
 
 def _work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
