@@ -240,6 +240,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Imports: the largest file accepted, in bytes.
 IMPORT_MAX_BYTES = env_int("CHAPBOOK_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+# Uploads larger than this (about 40,000 words of text) are imported by the task worker
+# instead of inside the request.
+IMPORT_INLINE_MAX_BYTES = env_int("CHAPBOOK_IMPORT_INLINE_MAX_BYTES", 256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 

@@ -18,7 +18,12 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
 from chapbook.lib.formats import plain_to_html
-from chapbook.lib.textimport import ImportRejected, ParsedChapter, ParsedWork, parse_file
+from chapbook.lib.textimport import (
+    ImportRejected,
+    ParsedChapter,
+    ParsedWork,
+    parse_file,
+)
 from chapbook.people.models import Pseud, User
 from chapbook.people.services import (
     PSEUD_RULE,
@@ -29,9 +34,21 @@ from chapbook.people.services import (
     create_pseud,
     ensure_default_pseud,
 )
-from chapbook.tags.models import CATEGORIES, DEFAULT_IMPORT_RATING, DEFAULT_IMPORT_WARNING, RATINGS, WARNINGS
+from chapbook.tags.models import (
+    CATEGORIES,
+    DEFAULT_IMPORT_RATING,
+    DEFAULT_IMPORT_WARNING,
+    RATINGS,
+    WARNINGS,
+)
 from chapbook.works.models import LANGUAGE_NAMES, Work
-from chapbook.works.services import RELATIONSHIP_RE, ChapterInput, TagInput, post_work, split_tag_names
+from chapbook.works.services import (
+    RELATIONSHIP_RE,
+    ChapterInput,
+    TagInput,
+    post_work,
+    split_tag_names,
+)
 
 
 class ImportFailed(Exception):

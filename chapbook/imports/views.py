@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from chapbook.imports.forms import UploadForm
+from chapbook.imports.models import ImportJob
 from chapbook.imports.services import ImportFailed, import_file
+from chapbook.imports.tasks import run_import_job
 from chapbook.works.models import Work
 
 
@@ -33,6 +39,18 @@ def _import_one(request: HttpRequest, upload: UploadedFile, options: dict[str, A
     return FileOutcome(name, work=work, removed=removed)
 
 
+def _queue(request: HttpRequest, uploads: list[UploadedFile], options: dict[str, Any]) -> list[ImportJob]:
+    with transaction.atomic():
+        jobs = [
+            ImportJob.objects.create(user=request.user, filename=str(u.name)[:255], data=u.read(), options=options)
+            for u in uploads
+        ]
+    # Enqueued after the commit, so a worker never looks for a job that is not there yet.
+    for job in jobs:
+        run_import_job.enqueue(job.pk)
+    return jobs
+
+
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -42,7 +60,14 @@ def upload(request: HttpRequest) -> HttpResponse:
     outcomes: list[FileOutcome] = []
     if request.method == "POST" and form.is_valid():
         options = form.import_options()
-        outcomes = [_import_one(request, f, options) for f in form.cleaned_data["files"]]
+        files = form.cleaned_data["files"]
+        if sum(f.size or 0 for f in files) > settings.IMPORT_INLINE_MAX_BYTES:
+            # Large files take seconds to parse and sanitize: the worker imports them.
+            jobs = _queue(request, files, options)
+            if len(jobs) == 1:
+                return redirect(jobs[0])
+            return redirect(reverse("imports:jobs") + "?" + urlencode([("id", job.pk) for job in jobs]))
+        outcomes = [_import_one(request, f, options) for f in files]
         if len(outcomes) == 1:
             outcome = outcomes[0]
             if outcome.work is not None:
@@ -57,3 +82,28 @@ def upload(request: HttpRequest) -> HttpResponse:
     imported = [o for o in outcomes if o.work is not None]
     rejected = [o for o in outcomes if o.error is not None]
     return render(request, "imports/upload.html", {"form": form, "imported": imported, "rejected": rejected})
+
+
+def _own_jobs(request: HttpRequest, ids: list[int]) -> list[ImportJob]:
+    return list(ImportJob.objects.filter(user=request.user, pk__in=ids).select_related("work").order_by("pk"))
+
+
+@login_required
+def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    jobs = _own_jobs(request, [pk])
+    if not jobs:
+        raise Http404("No such import.")
+    job = jobs[0]
+    if job.status == ImportJob.Status.DONE and job.work is not None:
+        if job.removed:
+            messages.warning(request, "Some of the file was left out: " + "; ".join(job.removed) + ".")
+        messages.success(request, "Draft saved." if job.work.draft else "Work imported.")
+        return redirect(job.work)
+    return render(request, "imports/jobs.html", {"jobs": jobs, "pending": not job.finished})
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    ids = [int(value) for value in request.GET.getlist("id") if value.isdigit()][:50]
+    jobs = _own_jobs(request, ids)
+    return render(request, "imports/jobs.html", {"jobs": jobs, "pending": any(not job.finished for job in jobs)})

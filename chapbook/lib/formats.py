@@ -9,7 +9,7 @@ from typing import Final, Literal, get_args
 
 from markdown_it import MarkdownIt
 
-from chapbook.lib.sanitize import SanitizeFn, Sanitized, sanitize_work_html
+from chapbook.lib.sanitize import Sanitized, SanitizeFn, sanitize_work_html
 
 __all__ = ["FORMATS", "Format", "plain_to_html", "render"]
 

@@ -17,8 +17,8 @@ The rule mirrors AO3's counter (facts only; the code is our own):
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 import unicodedata
+from bisect import bisect_right
 from functools import cache
 from typing import Final
 

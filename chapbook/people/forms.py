@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.template import loader
 
 from chapbook.people.models import Pseud, User
 from chapbook.people.services import PSEUD_RULE, USERNAME_RULE
+from chapbook.people.tasks import send_email
 
 # AO3 allows 2,000 characters in "About Me"; links are a short list, not a second bio.
 BIO_MAX_LENGTH = 2000
@@ -107,3 +109,21 @@ class PseudForm(forms.Form):
         super().__init__(*args, **kwargs)
         if pseud is not None and pseud.is_default:
             self.fields["name"].help_text = "Your default pseud is your username; only its capitals can change."
+
+
+class BackgroundPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with the email rendered here and sent by the task worker."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        html = loader.render_to_string(html_email_template_name, context) if html_email_template_name else None
+        send_email.enqueue(subject=subject, body=body, to=[to_email], from_email=from_email, html=html)

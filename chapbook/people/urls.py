@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from chapbook.people.forms import LoginForm
+from chapbook.people.forms import BackgroundPasswordResetForm, LoginForm
 from chapbook.people.views import accounts, invitations, profiles, pseuds
 
 app_name = "people"
@@ -25,6 +25,7 @@ auth_urlpatterns = [
     path(
         "password/reset",
         auth_views.PasswordResetView.as_view(
+            form_class=BackgroundPasswordResetForm,
             success_url=reverse_lazy("people:password_reset_done"),
             # The email is rendered without a request, so it cannot see the context processor.
             extra_email_context={"site_name": settings.SITE_NAME},

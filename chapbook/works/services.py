@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +17,15 @@ from chapbook.lib.formats import Format, render
 from chapbook.lib.wordcount import count_words
 from chapbook.people.models import Pseud, User
 from chapbook.tags.models import Tag, TagType
-from chapbook.works.models import LANGUAGE_NAMES, Chapter, Creatorship, Series, SeriesPart, Work, WorkTag
+from chapbook.works.models import (
+    LANGUAGE_NAMES,
+    Chapter,
+    Creatorship,
+    Series,
+    SeriesPart,
+    Work,
+    WorkTag,
+)
 
 MAX_TAG_LENGTH = 150
 # Character limits, shared by the form, the API and the importer because all three call

@@ -4,7 +4,6 @@ import django.db.models.deletion
 import django.db.models.functions.text
 from django.db import migrations, models
 
-
 # Kept here rather than imported from models: a migration must not change when the code does.
 FIXED = {
     "rating": ["Not Rated", "General Audiences", "Teen And Up Audiences", "Mature", "Explicit"],

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from chapbook.works.models import Series, Work
 from chapbook.works.blurbs import blurb_page, render_blurbs, version_rows
+from chapbook.works.models import Series, Work
 from chapbook.works.selectors import (
     guest_work_version,
     is_creator,

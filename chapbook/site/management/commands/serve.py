@@ -5,7 +5,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chapbook.site.serving import ServerOptions, pending_migrations, start_server, supervise
+from chapbook.site.serving import (
+    ServerOptions,
+    pending_migrations,
+    start_server,
+    supervise,
+)
 
 
 class Command(BaseCommand):
