@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "chapbook.imports",
     "chapbook.api",
     "chapbook.site",
+    "chapbook.downloads",
 ]
 
 MIDDLEWARE = [

@@ -82,7 +82,7 @@ def test_work_detail_has_exactly_the_documented_fields(author: User, make_work: 
 
     data = api_as().get(f"/api/v1/works/{work.pk}").json()
 
-    assert set(data) == SUMMARY_FIELDS | {"chapters"}
+    assert set(data) == SUMMARY_FIELDS | {"chapters", "downloads"}
     assert data["id"] == work.pk
     assert data["url"] == settings.BASE_URL + work.get_absolute_url()
     assert data["fandoms"] == ["Original Work"]

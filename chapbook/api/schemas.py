@@ -8,9 +8,11 @@ from typing import Any, Iterable, Literal
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
+from django.urls import reverse
 from ninja import Schema
 from pydantic import BaseModel, Field, field_validator
 
+from chapbook.downloads.services import available_formats
 from chapbook.tags.models import Tag
 from chapbook.works.models import Chapter, Work
 
@@ -152,10 +154,18 @@ class WorkSummary(Schema):
 
 class WorkDetail(WorkSummary):
     chapters: list[ChapterOut]
+    downloads: dict[str, str] | None = Field(
+        description="Download links by format (epub, pdf, html, txt; azw3 and mobi when the server can convert); null for drafts."
+    )
 
     @classmethod
     def from_work_and_chapters(cls, work: Work, chapters: Iterable[Chapter]) -> WorkDetail:
-        return cls(**cls.fields_of(work), chapters=[ChapterOut.from_chapter(c) for c in chapters])
+        downloads = None
+        if not work.draft:
+            downloads = {
+                fmt: absolute(reverse("downloads:work", args=[work.pk, fmt])) for fmt in available_formats()
+            }
+        return cls(**cls.fields_of(work), chapters=[ChapterOut.from_chapter(c) for c in chapters], downloads=downloads)
 
 
 class WorkPage(Schema):

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from chapbook.downloads.services import available_formats
 from chapbook.works.blurbs import blurb_page, render_blurbs, version_rows
 from chapbook.works.models import Series, Work
 from chapbook.works.selectors import (
@@ -56,6 +57,7 @@ def _render_body(request: HttpRequest, work: Work, view: str, creator: bool) -> 
         "chapters": chapters,
         "series_parts": list(work.series_parts.select_related("series")),
         "is_creator": creator,
+        "download_formats": available_formats(),
     }
     chapter_title = ""
     if view == "full" or (view == "1" and len(chapters) == 1):

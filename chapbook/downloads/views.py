@@ -1,0 +1,56 @@
+"""Download endpoints: serve the cached file, or have the worker build it first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from chapbook.downloads import services
+from chapbook.downloads.tasks import build_series_file, build_work_file
+from chapbook.works.selectors import (
+    series_parts_visible_to,
+    series_visible_to,
+    works_visible_to,
+)
+
+
+def _serve(path: Path, name: str, fmt: str) -> FileResponse:
+    response = FileResponse(path.open("rb"), as_attachment=fmt != "html", filename=name, content_type=services.content_type(fmt))
+    # The file's name holds its version: it never changes, so readers may keep it.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def work_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    if fmt not in services.available_formats():
+        raise Http404("No such format.")
+    work = works_visible_to(request.user).filter(pk=pk, draft=False).first()
+    if work is None:
+        raise Http404("No such work.")
+    path = services.work_file(work, fmt)
+    name = services.download_name([str(p) for p in work.creators], work.title, fmt)
+    if not path.exists():
+        if services.claim_build(path):
+            build_work_file.enqueue(work.pk, fmt)
+        small = work.word_count <= services.WAIT_MAX_WORDS
+        if not (small and services.wait_for(path, services.WAIT_SECONDS)):
+            return render(request, "downloads/preparing.html", {"work": work, "format": fmt.upper()}, status=202)
+    return _serve(path, name, fmt)
+
+
+def series_download(request: HttpRequest, pk: int) -> HttpResponse:
+    series = get_object_or_404(series_visible_to(request.user), pk=pk)
+    works = list(series_parts_visible_to(request.user, series).filter(draft=False))
+    if not works:
+        raise Http404("No such series.")
+    path = services.series_file(series, works)
+    if not path.exists():
+        if services.claim_build(path):
+            build_series_file.enqueue(series.pk, [w.pk for w in works])
+        words = sum(w.word_count for w in works)
+        if not (words <= services.WAIT_MAX_WORDS and services.wait_for(path, services.WAIT_SECONDS)):
+            return render(request, "downloads/preparing.html", {"series": series, "format": "EPUB"}, status=202)
+    creators = list(dict.fromkeys(str(p) for w in works for p in w.creators))
+    return _serve(path, services.download_name(creators, series.title, "epub"), "epub")

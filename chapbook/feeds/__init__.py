@@ -1,0 +1,1 @@
+"""Atom feeds of works and the OPDS catalog for e-book readers."""
