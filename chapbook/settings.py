@@ -85,7 +85,13 @@ INSTALLED_APPS = [
     "chapbook.imports",
     "chapbook.api",
     "chapbook.site",
+    "chapbook.feeds",
     "chapbook.downloads",
+    "chapbook.feedback",
+    "chapbook.comments",
+    "chapbook.bookmarks",
+    "chapbook.notifications",
+    "chapbook.history",
 ]
 
 MIDDLEWARE = [

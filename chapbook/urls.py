@@ -8,6 +8,12 @@ urlpatterns = [
     path("", include("chapbook.tags.urls")),
     path("", include("chapbook.imports.urls")),
     path("", include("chapbook.downloads.urls")),
+    path("", include("chapbook.feedback.urls")),
+    path("", include("chapbook.comments.urls")),
+    path("", include("chapbook.bookmarks.urls")),
+    path("", include("chapbook.notifications.urls")),
+    path("", include("chapbook.history.urls")),
     path("api/", include("chapbook.api.urls")),
+    path("", include("chapbook.feeds.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Page
 
-from chapbook.feeds.atom import ATOM_NS, FeedHead, Link, absolute, add_link, feed_element, q, rfc3339, sub, work_entry
+from chapbook.feeds.atom import FeedHead, Link, absolute, add_link, feed_element, q, rfc3339, sub, work_entry
 from chapbook.works.models import Work
 
 OPDS_NS = "http://opds-spec.org/2010/catalog"
@@ -58,18 +59,6 @@ def catalog_links(*, self_href: str, self_type: str, up: str | None = None) -> l
     return links
 
 
-def paging_links(page: Page, url_for_page: "PageUrl") -> list[Link]:
-    """first/previous/next/last links of one page of a catalog feed."""
-    kind = ACQUISITION if url_for_page.acquisition else NAVIGATION
-    links = [Link(rel="first", href=url_for_page(1), type=kind)]
-    if page.has_previous():
-        links.append(Link(rel="previous", href=url_for_page(page.previous_page_number()), type=kind))
-    if page.has_next():
-        links.append(Link(rel="next", href=url_for_page(page.next_page_number()), type=kind))
-    links.append(Link(rel="last", href=url_for_page(page.paginator.num_pages), type=kind))
-    return links
-
-
 @dataclass
 class PageUrl:
     """Absolute URL of page N of a feed, keeping its other query parameters (a search's q)."""
@@ -79,10 +68,20 @@ class PageUrl:
     acquisition: bool = True
 
     def __call__(self, number: int) -> str:
-        from urllib.parse import urlencode
-
         query = urlencode({**self.params, "page": number} if number > 1 else self.params)
         return absolute(self.path) + (f"?{query}" if query else "")
+
+
+def paging_links(page: Page, url_for_page: PageUrl) -> list[Link]:
+    """first/previous/next/last links of one page of a catalog feed."""
+    kind = ACQUISITION if url_for_page.acquisition else NAVIGATION
+    links = [Link(rel="first", href=url_for_page(1), type=kind)]
+    if page.has_previous():
+        links.append(Link(rel="previous", href=url_for_page(page.previous_page_number()), type=kind))
+    if page.has_next():
+        links.append(Link(rel="next", href=url_for_page(page.next_page_number()), type=kind))
+    links.append(Link(rel="last", href=url_for_page(page.paginator.num_pages), type=kind))
+    return links
 
 
 def add_opensearch_counts(feed: ET.Element, page: Page) -> None:
@@ -142,6 +141,3 @@ def opensearch_description() -> ET.Element:
         template=absolute("/opds/search?q={searchTerms}"),
     )
     return root
-
-
-__all__ = ["ATOM_NS", "ACQUISITION", "NAVIGATION"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.cache import cache
+from django.middleware.csrf import get_token
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +33,8 @@ def visible_work_or_404(request: HttpRequest, pk: int) -> Work:
         raise Http404("No such work.")
     return work
 
+
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
 
 # Rendered work bodies are cached per version of the work: `revised_at` moves on every
 # edit, so a stale body is never served and nothing needs invalidating.
@@ -93,17 +98,18 @@ def _guest_page_key(request: HttpRequest, pk: int, view: str) -> str | None:
     row = guest_work_version(pk)
     if row is None:
         raise Http404("No such work.")
-    revised_at, kudos, hits = row
     # The raw row's date is a string on SQLite and a datetime on PostgreSQL; either way
-    # it changes exactly when the work does.
-    stamp = str(revised_at).replace(" ", "_")
-    return f"guest-work-page:{pk}:{view}:{stamp}:{kudos}:{hits}"
+    # it changes exactly when the work does, and the counters when its feedback does.
+    stamp = ":".join(str(value).replace(" ", "_") for value in row)
+    return f"guest-work-page:{pk}:{view}:{stamp}"
 
 
 def _work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
     key = _guest_page_key(request, pk, view)
     if key is not None and (content := cache.get(key)) is not None:
-        return HttpResponse(content)
+        # Forms on the page (kudos, comments) carry a CSRF token, which is each guest's own.
+        token = get_token(request).encode()
+        return HttpResponse(CSRF_INPUT.sub(b'name="csrfmiddlewaretoken" value="' + token + b'"', content))
     response = _render_work_page(request, pk, view)
     if key is not None:
         cache.set(key, response.content, BODY_CACHE_SECONDS)
@@ -116,11 +122,15 @@ def _render_work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
         raise Http404("No such work.")
     creator = is_creator(request.user, work)
     body, chapter_title = _render_body(request, work, view, creator)
-    return render(
-        request,
-        "works/work_detail.html",
-        {"work": work, "body": body, "chapter_title": chapter_title, "is_creator": creator},
-    )
+    context = {
+        "work": work,
+        "body": body,
+        "chapter_title": chapter_title,
+        "is_creator": creator,
+        # The chapter on screen, or None for the whole work: feedback partials read it.
+        "chapter_position": None if view == "full" else int(view),
+    }
+    return render(request, "works/work_detail.html", context)
 
 
 def work_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from chapbook.feeds import views
+
+app_name = "feeds"
+urlpatterns = [
+    path("works/feed.atom", views.works_feed, name="works"),
+    path("tags/<str:name>/feed.atom", views.tag_feed, name="tag"),
+    path("users/<str:username>/pseuds/<str:name>/feed.atom", views.pseud_feed, name="pseud"),
+    path("series/<int:pk>/feed.atom", views.series_feed, name="series"),
+    path("opds/", views.opds_root, name="opds_root"),
+    path("opds/recent", views.opds_recent, name="opds_recent"),
+    path("opds/fandoms", views.opds_fandoms, name="opds_fandoms"),
+    path("opds/tags/<str:name>", views.opds_tag, name="opds_tag"),
+    path("opds/series", views.opds_series_index, name="opds_series"),
+    path("opds/series/<int:pk>", views.opds_series_detail, name="opds_series_detail"),
+    path("opds/mine", views.opds_mine, name="opds_mine"),
+    path("opds/search", views.opds_search, name="opds_search"),
+    path("opds/opensearch.xml", views.opensearch_description, name="opds_opensearch"),
+]
