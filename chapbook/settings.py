@@ -87,11 +87,6 @@ INSTALLED_APPS = [
     "chapbook.site",
     "chapbook.feeds",
     "chapbook.downloads",
-    "chapbook.feedback",
-    "chapbook.comments",
-    "chapbook.bookmarks",
-    "chapbook.notifications",
-    "chapbook.history",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import feedparser
 import pytest
@@ -73,6 +74,14 @@ def test_it_keeps_awkward_titles_well_formed(author: User, make_work: Callable[.
     parsed = feed(Client(), "/works/feed.atom")
     assert titles(parsed) == [AWKWARD_TITLE]
     assert "Cats &amp; mice" in parsed.entries[0].content[0].value
+
+
+def test_it_drops_characters_xml_cannot_carry(author: User, make_work: Callable[..., Work]) -> None:
+    work = make_work(author)
+    Work.objects.filter(pk=work.pk).update(title="Bell\x07 and tab\t", summary="<p>Form\x0cfeed</p>")
+    parsed = feed(Client(), "/works/feed.atom")
+    assert titles(parsed) == ["Bell and tab"]
+    assert "Formfeed" in parsed.entries[0].content[0].value
 
 
 def test_it_lists_most_recently_updated_first(author: User, make_work: Callable[..., Work]) -> None:
@@ -197,6 +206,11 @@ def test_it_answers_an_unchanged_feed_with_304(author: User, make_work: Callable
     assert changed.status_code == 200
     assert changed["ETag"] != first["ETag"]
     assert titles(feedparser.parse(changed.content)) == ["A Louder Harbour"]
+
+
+def test_it_serves_atom_in_the_default_namespace(author: User, make_work: Callable[..., Work]) -> None:
+    make_work(author)
+    assert b'<feed xmlns="http://www.w3.org/2005/Atom">' in Client().get("/works/feed.atom").content
 
 
 def test_it_changes_the_etag_when_a_counter_changes(author: User, make_work: Callable[..., Work]) -> None:

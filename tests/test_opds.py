@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import xml.etree.ElementTree as ET
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import feedparser
 import pytest
@@ -157,6 +158,8 @@ def test_series_lead_to_their_parts_in_reading_order(author: User, make_work: Ca
 def test_opensearch_description_has_the_search_template(db: None) -> None:
     response = Client().get("/opds/opensearch.xml")
     assert response["Content-Type"].startswith("application/opensearchdescription+xml")
+    # The default namespace, as readers that match element names literally expect.
+    assert b'<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">' in response.content
     description = ET.fromstring(response.content)
     assert description.tag == f"{OPENSEARCH}OpenSearchDescription"
     assert description.findtext(f"{OPENSEARCH}ShortName")

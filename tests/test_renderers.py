@@ -12,7 +12,11 @@ import pytest
 
 from chapbook.downloads.book import Book
 from chapbook.downloads.render_html import render_html, without_images
-from chapbook.downloads.render_pdf import RefusingURLFetcher, render_document, render_pdf
+from chapbook.downloads.render_pdf import (
+    RefusingURLFetcher,
+    render_document,
+    render_pdf,
+)
 from chapbook.downloads.render_text import WIDTH, render_text
 from chapbook.lib.sanitize import html_to_text
 from tests.books import ODD_MARKUP, anonymous_book, long_book, sample_book

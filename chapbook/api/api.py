@@ -22,11 +22,6 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as RequestValidationError
 
 from chapbook.api import tags, works
-from chapbook.bookmarks import api as bookmarks_api
-from chapbook.comments import api as comments_api
-from chapbook.feedback import api as feedback_api
-from chapbook.history import api as history_api
-from chapbook.notifications import api as notifications_api
 from chapbook.api.auth import token_optional
 
 api = NinjaAPI(
@@ -42,12 +37,6 @@ api = NinjaAPI(
 )
 api.add_router("/works", works.router)
 api.add_router("/tags", tags.router)
-# Feedback lives in its own apps; each router names its full paths (/works/{id}/kudos, /inbox, ...).
-api.add_router("", feedback_api.router)
-api.add_router("", comments_api.router)
-api.add_router("", bookmarks_api.router)
-api.add_router("", notifications_api.router)
-api.add_router("", history_api.router)
 
 # Views name their body parameter `payload`; clients never see that name, so it is
 # dropped from error locations: ["body", "payload", "title"] -> ["body", "title"].

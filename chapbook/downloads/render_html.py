@@ -113,7 +113,7 @@ def without_images(fragment: str) -> str:
 
 def _safe(fragment: str) -> SafeString:
     # Book HTML is already sanitized work HTML (see Book); only images are taken out here.
-    return mark_safe(without_images(fragment))  # noqa: S308
+    return mark_safe(without_images(fragment))
 
 
 def _context(book: Book, *, for_print: bool) -> dict[str, Any]:

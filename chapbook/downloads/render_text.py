@@ -8,7 +8,11 @@ from functools import cache
 from typing import Final
 
 from chapbook.downloads.book import Book
-from chapbook.downloads.render_html import source_line, title_page_fields, without_images
+from chapbook.downloads.render_html import (
+    source_line,
+    title_page_fields,
+    without_images,
+)
 from chapbook.lib.sanitize import html_to_text
 
 __all__ = ["WIDTH", "render_text"]

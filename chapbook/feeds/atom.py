@@ -6,6 +6,7 @@ Pure builders: they take works already loaded with their tags and creators (see
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,12 +20,6 @@ from chapbook.works.models import Work
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ATOM_TYPE = "application/atom+xml"
 
-ET.register_namespace("", ATOM_NS)
-
-
-def q(name: str, ns: str = ATOM_NS) -> str:
-    """A qualified ElementTree tag name."""
-    return f"{{{ns}}}{name}"
 
 
 def absolute(path: str) -> str:
@@ -64,10 +59,21 @@ class FeedHead:
     subtitle: str = ""
 
 
-def sub(parent: ET.Element, name: str, text: str | None = None, ns: str = ATOM_NS, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, q(name, ns), {k: v for k, v in attrs.items() if v})
+# Characters XML 1.0 cannot carry even escaped. ElementTree writes them anyway, and one
+# control character pasted into a title would make the whole feed unreadable.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
+def sub(parent: ET.Element, name: str, text: str | None = None, **attrs: str) -> ET.Element:
+    """A child element; `name` is an Atom name ("entry") or a prefixed one ("dc:language")
+    whose prefix the document's root declares. Empty attributes are left out."""
+    element = ET.SubElement(parent, name, {k: xml_text(v) for k, v in attrs.items() if v})
     if text is not None:
-        element.text = text
+        element.text = xml_text(text)
     return element
 
 
@@ -75,8 +81,13 @@ def add_link(parent: ET.Element, link: Link) -> ET.Element:
     return sub(parent, "link", rel=link.rel, href=link.href, type=link.type, title=link.title)
 
 
-def feed_element(head: FeedHead) -> ET.Element:
-    feed = ET.Element(q("feed"))
+def feed_element(head: FeedHead, namespaces: dict[str, str] | None = None) -> ET.Element:
+    """A <feed> with its head; `namespaces` maps the prefixes its extension elements use."""
+    # Namespaces are declared by hand and names written as the document shows them:
+    # ElementTree's own prefix map is global to the process (another app registering a
+    # default namespace would turn <feed> into <ns0:feed>), and its default_namespace
+    # option refuses unprefixed attributes such as rel and href.
+    feed = ET.Element("feed", {"xmlns": ATOM_NS} | {f"xmlns:{p}": uri for p, uri in (namespaces or {}).items()})
     sub(feed, "id", head.id)
     sub(feed, "title", head.title)
     if head.subtitle:
@@ -97,7 +108,7 @@ def entry_content_html(work: Work) -> str:
 
 def work_entry(work: Work) -> ET.Element:
     """An <entry> for one work, with everything a blurb shows."""
-    entry = ET.Element(q("entry"))
+    entry = ET.Element("entry")
     sub(entry, "id", work_entry_id(work))
     sub(entry, "title", work.title)
     updated = work.updated_at or work.revised_at

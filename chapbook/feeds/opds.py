@@ -15,15 +15,22 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.paginator import Page
 
-from chapbook.feeds.atom import FeedHead, Link, absolute, add_link, feed_element, q, rfc3339, sub, work_entry
+from chapbook.feeds.atom import (
+    FeedHead,
+    Link,
+    absolute,
+    add_link,
+    feed_element,
+    rfc3339,
+    sub,
+    work_entry,
+)
 from chapbook.works.models import Work
 
-OPDS_NS = "http://opds-spec.org/2010/catalog"
 DC_NS = "http://purl.org/dc/terms/"
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
-ET.register_namespace("opds", OPDS_NS)
-ET.register_namespace("dc", DC_NS)
-ET.register_namespace("opensearch", OPENSEARCH_NS)
+# The extension namespaces of catalog feeds, by the prefix the documents use.
+CATALOG_NAMESPACES = {"dc": DC_NS, "opensearch": OPENSEARCH_NS}
 
 NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
 ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
@@ -85,14 +92,14 @@ def paging_links(page: Page, url_for_page: PageUrl) -> list[Link]:
 
 
 def add_opensearch_counts(feed: ET.Element, page: Page) -> None:
-    sub(feed, "totalResults", str(page.paginator.count), ns=OPENSEARCH_NS)
-    sub(feed, "itemsPerPage", str(page.paginator.per_page), ns=OPENSEARCH_NS)
+    sub(feed, "opensearch:totalResults", str(page.paginator.count))
+    sub(feed, "opensearch:itemsPerPage", str(page.paginator.per_page))
     # 1-based, as OpenSearch counts; an empty feed starts at 1 too.
-    sub(feed, "startIndex", str(max(page.start_index(), 1)), ns=OPENSEARCH_NS)
+    sub(feed, "opensearch:startIndex", str(max(page.start_index(), 1)))
 
 
 def navigation_feed(head: FeedHead, items: list[NavigationItem], page: Page | None = None) -> ET.Element:
-    feed = feed_element(head)
+    feed = feed_element(head, CATALOG_NAMESPACES)
     if page is not None:
         add_opensearch_counts(feed, page)
     for item in items:
@@ -101,8 +108,8 @@ def navigation_feed(head: FeedHead, items: list[NavigationItem], page: Page | No
         sub(entry, "id", item.id)
         sub(entry, "updated", rfc3339(item.updated))
         add_link(entry, Link(rel=item.rel, href=item.href, type=item.type))
-        if item.content:
-            sub(entry, "content", item.content, type="text")
+        # RFC 4287 4.1.1.1: an entry without an alternate link needs content.
+        sub(entry, "content", item.content or item.title, type="text")
     return feed
 
 
@@ -110,16 +117,16 @@ def acquisition_entry(work: Work) -> ET.Element:
     """A work's Atom entry with Dublin Core language and links to its downloads."""
     entry = work_entry(work)
     # dc:language before the links reads better in a catalog dump; order is free in Atom.
-    sub(entry, "language", work.language, ns=DC_NS)
+    sub(entry, "dc:language", work.language)
     if work.published_at:
-        sub(entry, "issued", work.published_at.date().isoformat(), ns=DC_NS)
+        sub(entry, "dc:issued", work.published_at.date().isoformat())
     for kind, media_type in (("epub", EPUB), ("pdf", PDF)):
         add_link(entry, Link(rel=REL_ACQUISITION, href=absolute(f"/works/{work.pk}/download/{kind}"), type=media_type))
     return entry
 
 
 def acquisition_feed(head: FeedHead, works: list[Work], page: Page) -> ET.Element:
-    feed = feed_element(head)
+    feed = feed_element(head, CATALOG_NAMESPACES)
     add_opensearch_counts(feed, page)
     for work in works:
         feed.append(acquisition_entry(work))
@@ -128,15 +135,14 @@ def acquisition_feed(head: FeedHead, works: list[Work], page: Page) -> ET.Elemen
 
 def opensearch_description() -> ET.Element:
     """The OpenSearch 1.1 description readers fetch to learn how to search the catalog."""
-    root = ET.Element(q("OpenSearchDescription", OPENSEARCH_NS))
-    sub(root, "ShortName", settings.SITE_NAME[:16], ns=OPENSEARCH_NS)
-    sub(root, "Description", f"Search the works of {settings.SITE_NAME} by title.", ns=OPENSEARCH_NS)
-    sub(root, "InputEncoding", "UTF-8", ns=OPENSEARCH_NS)
-    sub(root, "OutputEncoding", "UTF-8", ns=OPENSEARCH_NS)
+    root = ET.Element("OpenSearchDescription", {"xmlns": OPENSEARCH_NS})
+    sub(root, "ShortName", settings.SITE_NAME[:16])
+    sub(root, "Description", f"Search the works of {settings.SITE_NAME} by title.")
+    sub(root, "InputEncoding", "UTF-8")
+    sub(root, "OutputEncoding", "UTF-8")
     sub(
         root,
         "Url",
-        ns=OPENSEARCH_NS,
         type=ACQUISITION,
         template=absolute("/opds/search?q={searchTerms}"),
     )

@@ -12,8 +12,9 @@ import base64
 import binascii
 import hashlib
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -24,7 +25,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.html import strip_tags
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
@@ -101,7 +107,7 @@ def conditional_document(
     if last_modified is not None:
         headers["Last-Modified"] = http_date(last_modified)
     answer = get_conditional_response(request, etag=etag, last_modified=last_modified, response=headers)
-    if answer is not headers:
+    if answer is not None and answer is not headers:
         return answer  # 304 Not Modified (or 412), without building anything
     response = HttpResponse(atom.serialize(build(load_works(rows))), content_type=content_type)
     for name in ("ETag", "Last-Modified"):
@@ -243,8 +249,7 @@ def acquisition_response(
         updated = atom.newest([work.updated_at for work in entries], fallback=timezone.now())
         links = opds.catalog_links(self_href=page_url(page.number), self_type=opds.ACQUISITION, up=up)
         links += opds.paging_links(page, page_url)
-        head = FeedHead(id=absolute(request.path) + (f"?{request.GET.urlencode()}" if params else ""), title=title,
-                        updated=updated, links=links)
+        head = FeedHead(id=page_url(1), title=title, updated=updated, links=links)
         return opds.acquisition_feed(head, entries, page)
 
     salt = f"opds|{title}|{page.number}|{page.paginator.count}"
@@ -339,6 +344,7 @@ def opds_series_index(request: HttpRequest, user: AnyUser) -> HttpResponse:
         opds.NavigationItem(
             id=absolute(item.get_absolute_url()), title=item.title, type=opds.ACQUISITION, updated=item.created_at,
             href=absolute(reverse("feeds:opds_series_detail", args=[item.pk])),
+            content=strip_tags(item.summary).strip(),
         )
         for item in page.object_list
     ]
@@ -357,7 +363,7 @@ def opds_series_detail(request: HttpRequest, user: AnyUser, pk: int) -> HttpResp
 def opds_mine(request: HttpRequest, user: AnyUser) -> HttpResponse:
     if not user.is_authenticated:
         return challenge()
-    works = works_credited_to(user, user.pseuds.all()).filter(draft=False)
+    works = works_credited_to(user, Pseud.objects.filter(user=user)).filter(draft=False)
     return acquisition_response(request, works, title="My works", up=absolute(reverse("feeds:opds_root")))
 
 

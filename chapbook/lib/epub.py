@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Final
@@ -83,7 +83,7 @@ _RENAMED: Final[dict[str, tuple[str, str]]] = {
 _PHRASING: Final = frozenset(
     {
         "span", "em", "strong", "i", "b", "u", "small", "cite", "abbr", "dfn", "q", "code",
-        "kbd", "samp", "var", "s", "del", "ins", "sub", "sup", "ruby", "rt", "a", "br",
+        "kbd", "samp", "var", "s", "del", "ins", "sub", "sup", "ruby", "rt", "rp", "a", "br",
     }
 )  # fmt: skip
 _HEADINGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -110,6 +110,7 @@ _PARENTS: Final[dict[str, frozenset[str]]] = {
     "tbody": frozenset({"table"}),
     "tfoot": frozenset({"table"}),
     "rt": frozenset({"ruby"}),
+    "rp": frozenset({"ruby"}),
 }
 _TABLE_PARTS: Final = frozenset({"table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th"})
 # While looking for an element's parent, these are never closed on the way.
@@ -125,6 +126,7 @@ _BARRIERS: Final[dict[str, frozenset[str]]] = {
     "tbody": frozenset(),
     "tfoot": frozenset(),
     "rt": _FLOW | _FLOW_CONTAINERS | _PHRASING_BLOCKS,
+    "rp": _FLOW | _FLOW_CONTAINERS | _PHRASING_BLOCKS,
 }
 # What to open inside a structural element to hold content it cannot take itself.
 _WRAPPERS: Final[dict[str, str]] = {
@@ -137,6 +139,7 @@ _IMPLIED_PARENT: Final[dict[str, str]] = {
     "caption": "table", "thead": "table", "tbody": "table", "tfoot": "table",
 }  # fmt: skip
 _STRUCTURAL: Final = frozenset(_WRAPPERS)
+_NO_SELF_NESTING: Final = frozenset({"a", "dfn"})
 _ALIGN: Final = frozenset({"left", "center", "right", "justify"})
 _LANG: Final = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _HOST: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.?")
@@ -178,7 +181,7 @@ def _positive(value: str, highest: int, lowest: int = 1) -> str | None:
     return str(int(value)) if value.isdigit() and lowest <= int(value) <= highest else None
 
 
-def _attributes(tag: str, source: str, attrs: list[tuple[str, str | None]], css_class: str) -> list[tuple[str, str]]:
+def _attributes(tag: str, attrs: list[tuple[str, str | None]], css_class: str) -> list[tuple[str, str]]:
     """The attributes of ``tag`` that are valid HTML5, in a fixed order."""
     given = {name.lower(): (value or "") for name, value in attrs}
     out: list[tuple[str, str]] = []
@@ -223,8 +226,6 @@ def _attributes(tag: str, source: str, attrs: list[tuple[str, str | None]], css_
         if tag == "th":
             if given.get("scope", "").strip().lower() in {"row", "col", "rowgroup", "colgroup"}:
                 out.append(("scope", given["scope"].strip().lower()))
-            if "abbr" in given:
-                out.append(("abbr", given["abbr"]))
     return out
 
 
@@ -247,15 +248,14 @@ class _XhtmlBuilder(HTMLParser):
         self.root = _Node("#root")
         self.stack: list[_Node] = [self.root]
         self.skipping: str | None = None  # inside <script> & co: content is dropped
-        self.links_open = 0
 
     # -- content-model rules
 
     def _accepts(self, parent: _Node, tag: str) -> bool:
         """May ``tag`` ("#text" for text) be a child of ``parent`` right now?"""
         ptag = parent.tag
-        if tag == "a" and self.links_open:
-            return False  # links may not nest
+        if tag in _NO_SELF_NESTING and any(node.tag == tag for node in self.stack):
+            return False  # links inside links, definitions inside definitions
         if ptag in _STRUCTURAL:
             if ptag in {"ul", "ol"}:
                 return tag == "li"
@@ -280,6 +280,8 @@ class _XhtmlBuilder(HTMLParser):
             return ptag in _PARENTS[tag]
         if ptag == "ruby" and tag == "ruby":
             return False
+        if ptag == "rp":
+            return tag == "#text"  # a fallback parenthesis holds text only
         if tag == "#text" or tag in _PHRASING:
             return ptag in _FLOW_CONTAINERS or ptag in _PHRASING_BLOCKS or ptag in _PHRASING
         if tag in _FLOW:
@@ -300,10 +302,13 @@ class _XhtmlBuilder(HTMLParser):
 
     def _pop(self) -> None:
         node = self.stack.pop()
-        if node.tag == "a":
-            self.links_open -= 1
+        if node.tag in _HEADINGS and not _has_text(node):
+            node.tag = "p"  # EPUBCheck rejects empty headings; an empty paragraph is harmless
         elif node.tag == "ruby" and "rt" not in node.child_tags():
             node.tag = "span"  # a ruby needs an annotation
+            for child in node.children:
+                if isinstance(child, _Node) and child.tag == "rp":
+                    child.tag = "span"
         elif node.tag == "dl":
             _fix_definition_list(node)
 
@@ -312,33 +317,33 @@ class _XhtmlBuilder(HTMLParser):
         if node.tag in _VOID:
             return
         self.stack.append(node)
-        if node.tag == "a":
-            self.links_open += 1
 
     def _place(self, tag: str) -> str:
         """Close or open elements until ``tag`` may be added; returns the tag to add."""
-        if tag == "rt" and not self._parent_in_scope("rt"):
+        if tag in {"rt", "rp"} and not self._parent_in_scope(tag):
             tag = "span"
         while True:
             current = self.stack[-1]
             if self._accepts(current, tag):
                 return tag
-            if tag in _PARENTS and self._parent_in_scope(tag):
+            if tag in _PARENTS and current.tag not in _PARENTS[tag] and self._parent_in_scope(tag):
                 self._pop()
+            elif current.tag == "table" and tag == "caption":
+                tag = "td"  # a late caption: keep its text as a cell
+            elif current.tag == "table" and tag == "thead":
+                tag = "tbody"  # a late head: a body like the others
+            elif current.tag == "table" and not self._accepts(current, "tbody"):
+                # Rows after the table's foot: go on in a new table.
+                source = current.source
+                self._pop()
+                self._push(_Node("table", source=source))
             elif current.tag in _STRUCTURAL and not (tag in _PARENTS and current.tag in _PARENTS[tag]):
-                if current.tag == "table" and tag == "caption":
-                    tag = "td"  # a late caption: keep its text as a cell
-                    continue
-                if current.tag == "table" and tag == "thead":
-                    tag = "tbody"
-                    continue
-                if current.tag == "table" and tag in {"tbody", "tfoot"}:
-                    self._pop()  # a second tfoot (or a body after it): start a new table
-                    self._push(_Node("table"))
-                    continue
-                self._push(_Node(_WRAPPERS[current.tag]))
+                # Implied elements can still be closed by an end tag of their name.
+                wrapper = _WRAPPERS[current.tag]
+                self._push(_Node(wrapper, source=wrapper))
             elif tag in _IMPLIED_PARENT and current.tag in _FLOW_CONTAINERS:
-                self._push(_Node(_IMPLIED_PARENT[tag]))
+                implied = _IMPLIED_PARENT[tag]
+                self._push(_Node(implied, source=implied))
             elif current.tag == "#root":
                 return tag  # cannot happen for known tags; keeps the loop finite
             else:
@@ -363,11 +368,11 @@ class _XhtmlBuilder(HTMLParser):
         if tag not in _KNOWN:
             return  # unknown element: its content stays, the tag goes
         if tag == "a":
-            attributes = _attributes(tag, source, attrs, css_class)
+            attributes = _attributes(tag, attrs, css_class)
             if not any(name == "href" for name, _ in attributes):
                 tag = "span"  # a link that can't work in the book: keep its text
         else:
-            attributes = _attributes(tag, source, attrs, css_class)
+            attributes = _attributes(tag, attrs, css_class)
         tag = self._place(tag)
         self._push(_Node(tag, attributes, source=None if tag in _VOID else source))
 
@@ -408,6 +413,18 @@ class _XhtmlBuilder(HTMLParser):
         super().close()
         while len(self.stack) > 1:
             self._pop()
+
+
+def _has_text(node: _Node) -> bool:
+    pending = [node]
+    while pending:  # iterative: tag soup nests deeper than the recursion limit
+        for child in pending.pop().children:
+            if isinstance(child, str):
+                if child.strip():
+                    return True
+            else:
+                pending.append(child)
+    return False
 
 
 def _fix_definition_list(node: _Node) -> None:
@@ -820,8 +837,14 @@ def _text(html: str) -> str:
     return " ".join(html_to_text(html, decorate=False).split()) if html.strip() else ""
 
 
+def _titled(book: Book) -> Book:
+    # An empty dc:title, <title> or heading is an EPUBCheck error.
+    return book if book.title.strip() else replace(book, title="Untitled")
+
+
 def render_epub(book: Book) -> bytes:
     """The work as an EPUB 3 file."""
+    book = _titled(book)
     parts = _book_parts(book, "", nested=False)
     meta = _Metadata(
         identifier=book.identifier,
@@ -840,6 +863,9 @@ def render_epub(book: Book) -> bytes:
 
 def render_series_epub(omnibus: Omnibus) -> bytes:
     """Every work of a series in one EPUB; the contents nest each work's chapters under its title."""
+    if not omnibus.title.strip():
+        omnibus = replace(omnibus, title="Untitled Series")
+    omnibus = replace(omnibus, books=[_titled(book) for book in omnibus.books])
     lang = _language(omnibus.language)
     creators = _creators(omnibus.creators)
     listing = "".join(f"<li>{_esc(book.title)} by {_esc(', '.join(_creators(book.creators)))}</li>\n" for book in omnibus.books)

@@ -88,12 +88,6 @@ class WorkForm(forms.Form):
         help_text="Leave empty if you do not know yet (shown as “?”).",
     )
     restricted = forms.BooleanField(label="Only show to logged-in readers", required=False)
-    comment_permission = forms.ChoiceField(
-        label="Who can comment", choices=Work.CommentPermission.choices, initial=Work.CommentPermission.EVERYONE
-    )
-    moderate_comments = forms.BooleanField(
-        label="Hold comments until I approve them", required=False
-    )
     series = forms.ModelChoiceField(label="Add to series", queryset=Series.objects.none(), required=False)
     series_title = forms.CharField(label="…or start a new series", required=False, max_length=255)
     source_site = forms.CharField(label="Originally posted on (site)", required=False, max_length=100)
@@ -138,8 +132,6 @@ class WorkForm(forms.Form):
             "language": data["language"],
             "expected_chapters": data["expected_chapters"],
             "restricted": data["restricted"],
-            "comment_permission": data["comment_permission"],
-            "moderate_comments": data["moderate_comments"],
             "series": data["series"],
             "series_title": data["series_title"],
             "source_site": data["source_site"],
@@ -165,8 +157,6 @@ class WorkForm(forms.Form):
             "end_notes": work.end_notes,
             "expected_chapters": work.expected_chapters,
             "restricted": work.restricted,
-            "comment_permission": work.comment_permission,
-            "moderate_comments": work.moderate_comments,
             "source_site": work.source_site,
             "source_url": work.source_url,
         }

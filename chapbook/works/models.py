@@ -51,17 +51,6 @@ class Work(models.Model):
     prompt_text = models.TextField(blank=True)
     prompt_relationship = models.CharField(max_length=150, blank=True)
 
-    class CommentPermission(models.TextChoices):
-        EVERYONE = "everyone", "Everyone, guests included"
-        USERS = "users", "Logged-in users only"
-        OFF = "off", "No one (comments off)"
-
-    comment_permission = models.CharField(
-        max_length=10, choices=CommentPermission.choices, default=CommentPermission.EVERYONE
-    )
-    # Held comments wait for a creator's approval before anyone else sees them.
-    moderate_comments = models.BooleanField(default=False)
-
     # Feedback counters; the listing sorts read them, feedback keeps them up to date.
     kudos_count = models.PositiveIntegerField(default=0)
     comments_count = models.PositiveIntegerField(default=0)

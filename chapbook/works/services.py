@@ -14,7 +14,6 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from chapbook.lib.formats import Format, render
-from chapbook.notifications import hooks
 from chapbook.lib.wordcount import count_words
 from chapbook.people.models import Pseud, User
 from chapbook.tags.models import Tag, TagType
@@ -186,12 +185,6 @@ def _check_language(language: str) -> None:
         raise ValidationError({"language": [f"Unknown language code “{language}”."]})
 
 
-def _check_comment_permission(value: str) -> str:
-    if value not in Work.CommentPermission.values:
-        raise ValidationError({"comment_permission": [f"Choose one of: {', '.join(Work.CommentPermission.values)}."]})
-    return value
-
-
 def _check_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
@@ -292,8 +285,6 @@ def post_work(
     language: str = "en",
     expected_chapters: int | None = None,
     restricted: bool = False,
-    comment_permission: str = Work.CommentPermission.EVERYONE,
-    moderate_comments: bool = False,
     draft: bool = False,
     source_site: str = "",
     source_url: str = "",
@@ -336,8 +327,6 @@ def post_work(
         language=language,
         expected_chapters=expected_chapters,
         restricted=restricted,
-        comment_permission=_check_comment_permission(comment_permission),
-        moderate_comments=moderate_comments,
         draft=draft,
         created_at=now,
         published_at=None if draft else now,
@@ -363,8 +352,6 @@ def post_work(
     _add_to_series(work, by=by, series=series, series_title=series_title)
     work.refresh_counts()
     work.save(update_fields=["chapter_count", "word_count", "complete"])
-    if not work.draft:
-        transaction.on_commit(lambda: hooks.work_posted(work))
     return work, list(dict.fromkeys(removed))
 
 
@@ -387,8 +374,6 @@ def update_work(
     language: str | None = None,
     expected_chapters: int | None | type[Ellipsis] = ...,
     restricted: bool | None = None,
-    comment_permission: str | None = None,
-    moderate_comments: bool | None = None,
     draft: bool | None = None,
     source_site: str | None = None,
     source_url: str | None = None,
@@ -427,10 +412,6 @@ def update_work(
             removed += rendered.removed
     if restricted is not None:
         work.restricted = restricted
-    if comment_permission is not None:
-        work.comment_permission = _check_comment_permission(comment_permission)
-    if moderate_comments is not None:
-        work.moderate_comments = moderate_comments
     for name, text_value in (
         ("source_site", source_site),
         ("source_url", source_url),
@@ -447,7 +428,6 @@ def update_work(
         if not draft:
             work.published_at = now
             work.updated_at = now
-            transaction.on_commit(lambda: hooks.work_posted(work))
     if tags is not None:
         _set_tags(work, resolve_tags(tags))
     if pseuds is not None:
@@ -499,8 +479,6 @@ def add_chapter(work: Work, *, by: User, chapter: ChapterInput, position: int | 
         work.expected_chapters = None
     work.refresh_counts()
     work.save()
-    if not work.draft:
-        transaction.on_commit(lambda: hooks.chapter_posted(row))
     return row, removed
 
 

@@ -127,8 +127,6 @@ def _render_work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
         "body": body,
         "chapter_title": chapter_title,
         "is_creator": creator,
-        # The chapter on screen, or None for the whole work: feedback partials read it.
-        "chapter_position": None if view == "full" else int(view),
     }
     return render(request, "works/work_detail.html", context)
 

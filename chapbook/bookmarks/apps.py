@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class BookmarksConfig(AppConfig):
-    name = "chapbook.bookmarks"
-    label = "bookmarks"
