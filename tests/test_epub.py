@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import shutil
 import subprocess
 import tempfile
@@ -11,7 +12,7 @@ import time
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 EPUB_NS = "{http://www.idpf.org/2007/ops}"
 
-needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="EPUBCheck needs java on PATH")
+needs_java = pytest.mark.skipif(
+    shutil.which("java") is None, reason="EPUBCheck needs java on PATH"
+)
 
 
 def minimal_book() -> Book:
@@ -61,7 +64,7 @@ def odd_book() -> Book:
 TAG_SOUP = (
     '<p lang="en-GB" dir="sideways">x</p><ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp>字<rt>ji</rt></ruby><rt>stray</rt>'
     "<dl><dd>definition first</dd><dt>t</dt><dt>t2</dt><dd>d</dd><dt>term last</dt></dl>"
-    '<ul><li><h3>heading in a list</h3><table><tr><th scope=col abbr=x colspan=2>h</th></tr></table></li></ul>'
+    "<ul><li><h3>heading in a list</h3><table><tr><th scope=col abbr=x colspan=2>h</th></tr></table></li></ul>"
     '<a href="http://exa mple.org/">bad host</a><a href="https://example.org/ünï cödé?q=1#frag#2">unicode</a>'
     '<a href="http://example.org/%zz">bad escape</a><a href="mailto:a b@example.org">mail</a>'
     '<a href="https://user:pw@example.org/">userinfo</a><a href="/works/1">relative</a><a name="fn1">anchor</a>'
@@ -86,16 +89,54 @@ def tag_soup_book() -> Book:
     )
 
 
+SOUP_TAGS = ["p", "em", "strong", "b", "i", "u", "s", "sub", "sup", "small", "big", "tt", "strike", "acronym",
+             "abbr", "cite", "dfn", "q", "code", "kbd", "var", "samp", "del", "ins", "span", "div", "center",
+             "address", "figure", "figcaption", "pre", "blockquote", "h1", "h2", "h3", "hr", "br", "img", "a",
+             "ul", "ol", "li", "dl", "dt", "dd", "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot",
+             "tr", "td", "th", "ruby", "rt", "rp", "script", "x-y"]  # fmt: skip
+SOUP_ATTRS = ["", ' href="#x"', ' href="https://e.org/a b"', ' alt="A & B"', ' align="center"', " lang=fr",
+              ' title="<q>"', " colspan=2", ' start="3"', ' dir="rtl"']  # fmt: skip
+
+
+def random_soup(rng: random.Random) -> str:
+    """Tag soup from every element the sanitizer allows, in any order, mostly unclosed."""
+    pieces = []
+    for _ in range(rng.randint(1, 60)):
+        roll = rng.random()
+        if roll < 0.45:
+            pieces.append(f"<{rng.choice(SOUP_TAGS)}{rng.choice(SOUP_ATTRS)}>")
+        elif roll < 0.7:
+            pieces.append(f"</{rng.choice(SOUP_TAGS)}>")
+        elif roll < 0.95:
+            pieces.append(
+                rng.choice(["word ", "a b", " ", "\n", "日本", "x&amp;y", "&nbsp;"])
+            )
+        else:
+            pieces.append(rng.choice(["&#0;", "<!--c-->", "<", "&"]))
+    return "".join(pieces)
+
+
+def random_soup_book(seed: int = 0, chapters: int = 200) -> Book:
+    rng = random.Random(seed)
+    return sample_book(
+        summary_html=random_soup(rng),
+        notes_html=random_soup(rng),
+        chapters=[
+            BookChapter(i, "", random_soup(rng), random_soup(rng), random_soup(rng))
+            for i in range(1, chapters + 1)
+        ],
+    )
+
+
 def broken_epub() -> bytes:
     """A deliberately invalid EPUB: shows the EPUBCheck harness really reports problems."""
     buffer = io.BytesIO()
+    good = entries(render_epub(minimal_book()))
     with zipfile.ZipFile(buffer, "w") as archive:
-        with zipfile.ZipFile(io.BytesIO(render_epub(minimal_book()))) as good:
-            for name in good.namelist():
-                data = good.read(name)
-                if name == "OEBPS/chapter-0001.xhtml":
-                    data = data.replace(b"<p>", b"<p><table></table>")
-                archive.writestr(name, data, zipfile.ZIP_DEFLATED)
+        for name, data in good.items():
+            if name == "OEBPS/chapter-0001.xhtml":
+                data = data.replace(b"<p>", b"<p><table></table>")
+            archive.writestr(name, data, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -106,7 +147,11 @@ def omnibus() -> Omnibus:
         title="What the Lantern Keeps",
         creators=["alice"],
         language="en",
-        books=[sample_book(), sample_book(title="The Second Tide"), sample_book(title="Third", chapters=[])],
+        books=[
+            sample_book(),
+            sample_book(title="The Second Tide"),
+            sample_book(title="Third", chapters=[]),
+        ],
         summary_html="<p>All of <em>it</em>.</p>",
     )
 
@@ -119,6 +164,7 @@ EPUBCHECK_CASES: dict[str, Any] = {
     "non-ascii-title": lambda: render_epub(sample_book(title="Café — 日本語 🙂")),
     "omnibus": lambda: render_series_epub(omnibus()),
     "tag-soup": lambda: render_epub(tag_soup_book()),
+    "random-soup": lambda: render_epub(random_soup_book()),
 }
 VALID_CASES = list(EPUBCHECK_CASES)
 EPUBCHECK_CASES["broken"] = broken_epub
@@ -153,7 +199,13 @@ def epubcheck_messages() -> Any:
             (directory / f"{case}.epub").write_bytes(render())
             args += [str(directory / f"{case}.epub"), str(directory / f"{case}.json")]
         java = [epubcheck_const.JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
-        batch = [*java, "-cp", epubcheck_const.EPUBCHECK, str(directory / "BatchCheck.java"), *args]
+        batch = [
+            *java,
+            "-cp",
+            epubcheck_const.EPUBCHECK,
+            str(directory / "BatchCheck.java"),
+            *args,
+        ]
         subprocess.run(batch, capture_output=True, timeout=300, check=False)
         messages = {}
         for case in EPUBCHECK_CASES:
@@ -167,8 +219,14 @@ def epubcheck_messages() -> Any:
 
 @needs_java
 @pytest.mark.parametrize("case", VALID_CASES)
-def test_epubcheck_reports_no_errors_or_warnings(epubcheck_messages: Any, case: str) -> None:
-    problems = [m.short for m in epubcheck_messages[case] if m.level in {"FATAL", "ERROR", "WARNING"}]
+def test_epubcheck_reports_no_errors_or_warnings(
+    epubcheck_messages: Any, case: str
+) -> None:
+    problems = [
+        m.short
+        for m in epubcheck_messages[case]
+        if m.level in {"FATAL", "ERROR", "WARNING"}
+    ]
     assert problems == []
 
 
@@ -194,7 +252,9 @@ def test_mimetype_is_first_and_stored() -> None:
         assert first.filename == "mimetype"
         assert first.compress_type == zipfile.ZIP_STORED
         assert archive.read(first) == b"application/epub+zip"
-    assert epub[30:38] == b"mimetype"  # right after the first local header, no extra field
+    assert (
+        epub[30:38] == b"mimetype"
+    )  # right after the first local header, no extra field
     assert epub[38:58] == b"application/epub+zip"
 
 
@@ -218,7 +278,11 @@ def test_package_has_every_dublin_core_element() -> None:
     assert texts("date") == ["2025-01-02T03:04:05Z"]
     assert texts("source") == [book.url]
     assert texts("publisher") == ["Chapbook"]
-    modified = [m.text for m in metadata.findall(f"{OPF}meta") if m.get("property") == "dcterms:modified"]
+    modified = [
+        m.text
+        for m in metadata.findall(f"{OPF}meta")
+        if m.get("property") == "dcterms:modified"
+    ]
     assert modified == ["2025-06-07T08:09:11Z"]
 
 
@@ -231,7 +295,12 @@ def nav_links(epub: bytes) -> ET.Element:
 def test_nav_lists_every_chapter_as_its_own_entry() -> None:
     book = long_book(words=14_000, chapters=20)
     labels = [a.text for a in nav_links(render_epub(book)).iter(f"{XHTML}a")]
-    assert labels == ["Title Page", "Preface", *(f"Chapter {i}: Part {i}" for i in range(1, 21)), "End Notes"]
+    assert labels == [
+        "Title Page",
+        "Preface",
+        *(f"Chapter {i}: Part {i}" for i in range(1, 21)),
+        "End Notes",
+    ]
 
 
 def test_series_nav_nests_chapters_under_each_work() -> None:
@@ -243,7 +312,13 @@ def test_series_nav_nests_chapters_under_each_work() -> None:
         "What the Lantern Keeps", "The Long Tide & Other Weather", "The Second Tide", "Third",
     ]  # fmt: skip
     nested = [a.text for a in works[1].iter(f"{XHTML}a")][1:]
-    assert nested == ["Title Page", "Preface", "Chapter 1: The Pier", "Chapter 2", "End Notes"]
+    assert nested == [
+        "Title Page",
+        "Preface",
+        "Chapter 1: The Pier",
+        "Chapter 2",
+        "End Notes",
+    ]
 
 
 def test_anonymous_book_never_names_its_creators() -> None:
@@ -254,17 +329,25 @@ def test_anonymous_book_never_names_its_creators() -> None:
 
 
 def test_anonymous_wins_over_any_other_name_passed_with_it() -> None:
-    everything = b"".join(entries(render_epub(sample_book(creators=["Anonymous", "alice"]))).values())
+    everything = b"".join(
+        entries(render_epub(sample_book(creators=["Anonymous", "alice"]))).values()
+    )
     assert b"alice" not in everything
 
 
 def test_images_become_their_alt_text() -> None:
     files = entries(render_epub(odd_book()))
-    pages = {name: data.decode() for name, data in files.items() if name.endswith(".xhtml") and "chapter" in name}
+    pages = {
+        name: data.decode()
+        for name, data in files.items()
+        if name.endswith(".xhtml") and "chapter" in name
+    }
     assert pages
     for page in pages.values():
         assert "<img" not in page
-        assert '<span class="image-alt">[Image: A drawing of the harbour]</span>' in page
+        assert (
+            '<span class="image-alt">[Image: A drawing of the harbour]</span>' in page
+        )
     assert not any(b"images.invalid" in data for data in files.values())
 
 
@@ -289,7 +372,10 @@ def test_cover_is_an_svg_drawn_from_the_title() -> None:
     files = entries(render_epub(sample_book(title="Café — 日本語 🙂")))
     assert "日本語" in files["OEBPS/cover.svg"].decode()
     items = opf(render_epub(sample_book())).iter(f"{OPF}item")
-    assert any(i.get("properties") == "cover-image" and i.get("media-type") == "image/svg+xml" for i in items)
+    assert any(
+        i.get("properties") == "cover-image" and i.get("media-type") == "image/svg+xml"
+        for i in items
+    )
 
 
 def test_title_page_shows_the_work_details() -> None:
@@ -319,18 +405,53 @@ def test_to_xhtml_closes_tags_and_self_closes_void_elements() -> None:
 
 
 def test_to_xhtml_renames_obsolete_elements() -> None:
-    assert to_xhtml("<center>c</center><strike>s</strike>") == '<div class="center">c</div><s>s</s>'
+    assert (
+        to_xhtml("<center>c</center><strike>s</strike>")
+        == '<div class="center">c</div><s>s</s>'
+    )
+    assert to_xhtml('<p align="right">r</p>') == '<p class="align-right">r</p>'
 
 
-TAGS = ["p", "em", "strong", "table", "tr", "td", "th", "li", "ul", "ol", "dl", "dt", "dd", "br", "hr", "img",
-        "a", "ruby", "rt", "rp", "h2", "blockquote", "center", "caption", "tbody", "col", "script", "div", "x-y"]  # fmt: skip
-ATTRS = ['', ' href="#x"', ' href="https://e.org/a b"', ' alt="A & B"', ' align="center"', " lang=fr", ' title="<q>"']
+def test_to_xhtml_repairs_content_models_as_browsers_do() -> None:
+    assert (
+        to_xhtml("<p>a<table><tr><td>b</table>c")
+        == "<p>a</p><table><tbody><tr><td>b</td></tr></tbody></table>c"
+    )
+    assert to_xhtml("<li>stray") == "<ul><li>stray</li></ul>"
+    assert to_xhtml("<dl><dd>d</dl>") == "<dl><dt></dt><dd>d</dd></dl>"
+    assert to_xhtml("<h2></h2>") == "<p></p>"  # EPUBCheck rejects empty headings
+    assert (
+        to_xhtml("<p><ruby>日本<rt>nihon</rt>after</ruby>")
+        == "<p><ruby>日本<rt>nihon</rt></ruby>after</p>"
+    )
+
+
+def test_to_xhtml_drops_script_content_and_bad_characters() -> None:
+    assert to_xhtml("<script>alert(1)</script>ok&#1;\x0b") == "ok"
+
+
 soup = st.lists(
     st.one_of(
         st.text(max_size=12),
-        st.builds(lambda t, a: f"<{t}{a}>", st.sampled_from(TAGS), st.sampled_from(ATTRS)),
-        st.builds(lambda t: f"</{t}>", st.sampled_from(TAGS)),
-        st.sampled_from(["&amp;", "&nbsp;", "&#0;", "&#x1F642;", "&bogus;", "<!-- c -->", "<", "&", "]]>"]),
+        st.builds(
+            lambda t, a: f"<{t}{a}>",
+            st.sampled_from(SOUP_TAGS),
+            st.sampled_from(SOUP_ATTRS),
+        ),
+        st.builds(lambda t: f"</{t}>", st.sampled_from(SOUP_TAGS)),
+        st.sampled_from(
+            [
+                "&amp;",
+                "&nbsp;",
+                "&#0;",
+                "&#x1F642;",
+                "&bogus;",
+                "<!-- c -->",
+                "<",
+                "&",
+                "]]>",
+            ]
+        ),
     ),
     max_size=40,
 ).map("".join)

@@ -256,8 +256,14 @@ def acquisition_response(
     return conditional_document(request, rows, salt=salt, content_type=f"{opds.ACQUISITION}; charset=utf-8", build=build)
 
 
-def navigation_response(request: HttpRequest, *, title: str, items: list[opds.NavigationItem], page: Page | None = None,
-                        up: str | None = None) -> HttpResponse:
+def navigation_response(
+    request: HttpRequest,
+    *,
+    title: str,
+    items: list[opds.NavigationItem],
+    page: Page | None = None,
+    up: str | None = None,
+) -> HttpResponse:
     page_url = opds.PageUrl(path=request.path, params={}, acquisition=False)
     self_href = page_url(page.number) if page is not None else absolute(request.path)
     links = opds.catalog_links(self_href=self_href, self_type=opds.NAVIGATION, up=up)
@@ -268,33 +274,24 @@ def navigation_response(request: HttpRequest, *, title: str, items: list[opds.Na
     return HttpResponse(body, content_type=f"{opds.NAVIGATION}; charset=utf-8")
 
 
+def section(url_name: str, title: str, kind: str, content: str, rel: str = "subsection") -> opds.NavigationItem:
+    url = absolute(reverse(url_name))
+    return opds.NavigationItem(id=url, title=title, href=url, type=kind, rel=rel, updated=timezone.now(), content=content)
+
+
 @opds_view
 def opds_root(request: HttpRequest, user: AnyUser) -> HttpResponse:
     if request.GET.get("login") and not user.is_authenticated:
-        # Readers such as KOReader ask for credentials only when a catalog answers 401.
+        # Many e-book readers send credentials only once a catalog has answered 401.
         return challenge()
-    now = timezone.now()
     items = [
-        opds.NavigationItem(
-            id=absolute(reverse("feeds:opds_recent")), title="Recent works", href=absolute(reverse("feeds:opds_recent")),
-            type=opds.ACQUISITION, rel=opds.REL_SORT_NEW, updated=now, content="The most recently updated works.",
-        ),
-        opds.NavigationItem(
-            id=absolute(reverse("feeds:opds_fandoms")), title="Fandoms", href=absolute(reverse("feeds:opds_fandoms")),
-            type=opds.NAVIGATION, updated=now, content="Works by fandom.",
-        ),
-        opds.NavigationItem(
-            id=absolute(reverse("feeds:opds_series")), title="Series", href=absolute(reverse("feeds:opds_series")),
-            type=opds.NAVIGATION, updated=now, content="Works in series, in reading order.",
-        ),
+        section("feeds:opds_recent", "Recent works", opds.ACQUISITION, "The most recently updated works.",
+                rel=opds.REL_SORT_NEW),
+        section("feeds:opds_fandoms", "Fandoms", opds.NAVIGATION, "Works by fandom."),
+        section("feeds:opds_series", "Series", opds.NAVIGATION, "Works in series, in reading order."),
     ]
     if user.is_authenticated:
-        items.append(
-            opds.NavigationItem(
-                id=absolute(reverse("feeds:opds_mine")), title="My works", href=absolute(reverse("feeds:opds_mine")),
-                type=opds.ACQUISITION, updated=now, content="The works you have posted.",
-            )
-        )
+        items.append(section("feeds:opds_mine", "My works", opds.ACQUISITION, "The works you have posted."))
     return navigation_response(request, title=settings.SITE_NAME, items=items)
 
 

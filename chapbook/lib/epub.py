@@ -12,17 +12,19 @@ was left open, fixes the few content-model mistakes browsers silently repair
 (a table inside a <p>, an <li> outside a list), renames elements HTML5 made
 obsolete and drops only what cannot be made valid.
 
-Nothing is ever fetched: an image becomes its alt text, as AO3's downloads do
-when the image is gone, and EPUBCheck warns about remote resources anyway.
+Nothing is ever fetched: an image becomes its alt text (an image that cannot be
+fetched must become its alt text anyway, and EPUBCheck warns about remote
+resources), so downloads never depend on, or leak readers to, image hosts.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Final
 from urllib.parse import quote, urlsplit
@@ -45,7 +47,15 @@ _BAD_CHARS: Final = re.compile(
 )
 _TEXT_ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _ATTR_ESCAPES: Final = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\t": "&#9;",
+        "\n": "&#10;",
+        "\r": "&#13;",
+    }
 )
 
 
@@ -90,11 +100,19 @@ _HEADINGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Block elements that may only hold phrasing content.
 _PHRASING_BLOCKS: Final = frozenset({"p", "pre", "dt", "caption"}) | _HEADINGS
 # Elements that may hold both blocks and phrasing content.
-_FLOW_CONTAINERS: Final = frozenset({"#root", "div", "blockquote", "li", "dd", "td", "th"})
-_FLOW: Final = frozenset({"p", "div", "hr", "pre", "blockquote", "ul", "ol", "dl", "table"}) | _HEADINGS
+_FLOW_CONTAINERS: Final = frozenset(
+    {"#root", "div", "blockquote", "li", "dd", "td", "th"}
+)
+_FLOW: Final = (
+    frozenset({"p", "div", "hr", "pre", "blockquote", "ul", "ol", "dl", "table"})
+    | _HEADINGS
+)
 _VOID: Final = frozenset({"br", "hr"})
-_KNOWN: Final = _PHRASING | _FLOW | _PHRASING_BLOCKS | frozenset(
-    {"li", "dd", "td", "th", "tr", "tbody", "thead", "tfoot", "img"}
+_KNOWN: Final = (
+    _PHRASING
+    | _FLOW
+    | _PHRASING_BLOCKS
+    | frozenset({"li", "dd", "td", "th", "tr", "tbody", "thead", "tfoot", "img"})
 )
 
 # Elements that only make sense inside a particular parent.
@@ -112,7 +130,9 @@ _PARENTS: Final[dict[str, frozenset[str]]] = {
     "rt": frozenset({"ruby"}),
     "rp": frozenset({"ruby"}),
 }
-_TABLE_PARTS: Final = frozenset({"table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th"})
+_TABLE_PARTS: Final = frozenset(
+    {"table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th"}
+)
 # While looking for an element's parent, these are never closed on the way.
 _BARRIERS: Final[dict[str, frozenset[str]]] = {
     "li": frozenset({"blockquote", "dl", "dd", "dt"}) | _TABLE_PARTS,
@@ -142,7 +162,9 @@ _STRUCTURAL: Final = frozenset(_WRAPPERS)
 _NO_SELF_NESTING: Final = frozenset({"a", "dfn"})
 _ALIGN: Final = frozenset({"left", "center", "right", "justify"})
 _LANG: Final = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
-_HOST: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.?")
+_HOST: Final = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.?"
+)
 _PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # Characters a URL may carry unescaped; everything else is percent-encoded.
 _URL_SAFE: Final = "-._~:/?#[]@!$&'()*+,;=%"
@@ -156,7 +178,7 @@ def _safe_url(url: str, schemes: frozenset[str]) -> str | None:
     url = _clean(url).strip()
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 - raises ValueError for a port the checker would reject too
     except ValueError:
         return None
     scheme = parts.scheme.lower()
@@ -167,9 +189,12 @@ def _safe_url(url: str, schemes: frozenset[str]) -> str | None:
             return None
     else:
         host = parts.hostname or ""
-        if not _HOST.fullmatch(host) or parts.username is not None or parts.password is not None:
+        if (
+            not _HOST.fullmatch(host)
+            or parts.username is not None
+            or parts.password is not None
+        ):
             return None
-        del port  # only checked for validity above
     encoded = quote(_PERCENT.sub("%25", url), safe=_URL_SAFE)
     # A fragment may not contain another "#".
     head, sep, fragment = encoded.partition("#")
@@ -178,10 +203,14 @@ def _safe_url(url: str, schemes: frozenset[str]) -> str | None:
 
 def _positive(value: str, highest: int, lowest: int = 1) -> str | None:
     value = value.strip()
-    return str(int(value)) if value.isdigit() and lowest <= int(value) <= highest else None
+    return (
+        str(int(value)) if value.isdigit() and lowest <= int(value) <= highest else None
+    )
 
 
-def _attributes(tag: str, attrs: list[tuple[str, str | None]], css_class: str) -> list[tuple[str, str]]:
+def _attributes(
+    tag: str, attrs: list[tuple[str, str | None]], css_class: str
+) -> list[tuple[str, str]]:
     """The attributes of ``tag`` that are valid HTML5, in a fixed order."""
     given = {name.lower(): (value or "") for name, value in attrs}
     out: list[tuple[str, str]] = []
@@ -223,9 +252,9 @@ def _attributes(tag: str, attrs: list[tuple[str, str | None]], css_class: str) -
         rowspan = _positive(given.get("rowspan", ""), 65534, 0)
         if rowspan:
             out.append(("rowspan", rowspan))
-        if tag == "th":
-            if given.get("scope", "").strip().lower() in {"row", "col", "rowgroup", "colgroup"}:
-                out.append(("scope", given["scope"].strip().lower()))
+        scope = given.get("scope", "").strip().lower()
+        if tag == "th" and scope in {"row", "col", "rowgroup", "colgroup"}:
+            out.append(("scope", scope))
     return out
 
 
@@ -234,7 +263,9 @@ class _Node:
     tag: str
     attrs: list[tuple[str, str]] = field(default_factory=list)
     children: list[_Node | str] = field(default_factory=list)
-    source: str | None = None  # the tag name an end tag must use to close it; None if implied
+    source: str | None = (
+        None  # the tag name an end tag must use to close it; None if implied
+    )
 
     def child_tags(self) -> Iterator[str]:
         return (child.tag for child in self.children if isinstance(child, _Node))
@@ -283,7 +314,11 @@ class _XhtmlBuilder(HTMLParser):
         if ptag == "rp":
             return tag == "#text"  # a fallback parenthesis holds text only
         if tag == "#text" or tag in _PHRASING:
-            return ptag in _FLOW_CONTAINERS or ptag in _PHRASING_BLOCKS or ptag in _PHRASING
+            return (
+                ptag in _FLOW_CONTAINERS
+                or ptag in _PHRASING_BLOCKS
+                or ptag in _PHRASING
+            )
         if tag in _FLOW:
             return ptag in _FLOW_CONTAINERS
         return False
@@ -303,12 +338,11 @@ class _XhtmlBuilder(HTMLParser):
     def _pop(self) -> None:
         node = self.stack.pop()
         if node.tag in _HEADINGS and not _has_text(node):
-            node.tag = "p"  # EPUBCheck rejects empty headings; an empty paragraph is harmless
-        elif node.tag == "ruby" and "rt" not in node.child_tags():
-            node.tag = "span"  # a ruby needs an annotation
-            for child in node.children:
-                if isinstance(child, _Node) and child.tag == "rp":
-                    child.tag = "span"
+            node.tag = (
+                "p"  # EPUBCheck rejects empty headings; an empty paragraph is harmless
+            )
+        elif node.tag == "ruby":
+            _fix_ruby(node, self.stack[-1])
         elif node.tag == "dl":
             _fix_definition_list(node)
 
@@ -326,7 +360,11 @@ class _XhtmlBuilder(HTMLParser):
             current = self.stack[-1]
             if self._accepts(current, tag):
                 return tag
-            if tag in _PARENTS and current.tag not in _PARENTS[tag] and self._parent_in_scope(tag):
+            if (
+                tag in _PARENTS
+                and current.tag not in _PARENTS[tag]
+                and self._parent_in_scope(tag)
+            ):
                 self._pop()
             elif current.tag == "table" and tag == "caption":
                 tag = "td"  # a late caption: keep its text as a cell
@@ -337,7 +375,9 @@ class _XhtmlBuilder(HTMLParser):
                 source = current.source
                 self._pop()
                 self._push(_Node("table", source=source))
-            elif current.tag in _STRUCTURAL and not (tag in _PARENTS and current.tag in _PARENTS[tag]):
+            elif current.tag in _STRUCTURAL and not (
+                tag in _PARENTS and current.tag in _PARENTS[tag]
+            ):
                 # Implied elements can still be closed by an end tag of their name.
                 wrapper = _WRAPPERS[current.tag]
                 self._push(_Node(wrapper, source=wrapper))
@@ -362,7 +402,13 @@ class _XhtmlBuilder(HTMLParser):
         if tag == "img":
             alt = " ".join((dict(attrs).get("alt") or "").split())
             self._place("span")
-            self._push(_Node("span", [("class", "image-alt")], [f"[Image: {alt}]" if alt else "[Image]"]))
+            self._push(
+                _Node(
+                    "span",
+                    [("class", "image-alt")],
+                    [f"[Image: {alt}]" if alt else "[Image]"],
+                )
+            )
             self._pop()
             return
         if tag not in _KNOWN:
@@ -425,6 +471,43 @@ def _has_text(node: _Node) -> bool:
             else:
                 pending.append(child)
     return False
+
+
+def _fix_ruby(node: _Node, parent: _Node) -> None:
+    """A ruby needs an annotation, and each fallback parenthesis must pair up as rp, rt, rp."""
+    if "rt" not in node.child_tags():
+        node.tag = "span"
+        for child in node.children:
+            if isinstance(child, _Node) and child.tag == "rp":
+                child.tag = "span"
+        return
+    tokens = [
+        c.tag if isinstance(c, _Node) else "#text"
+        for c in node.children
+        if not isinstance(c, str) or c.strip()
+    ]
+    paired = all(
+        tokens[i + 1 : i + 3] == ["rt", "rp"]
+        or (i >= 2 and tokens[i - 2 : i] == ["rp", "rt"])
+        for i, token in enumerate(tokens)
+        if token == "rp"
+    )
+    if not paired:
+        # Parentheses are only a fallback for readers without ruby support.
+        node.children = [
+            c for c in node.children if not (isinstance(c, _Node) and c.tag == "rp")
+        ]
+    # A ruby ends with its annotation: whatever follows the last one moves out, after it.
+    last = max(
+        i
+        for i, c in enumerate(node.children)
+        if isinstance(c, _Node) and c.tag in {"rt", "rp"}
+    )
+    trailing = node.children[last + 1 :]
+    if trailing:
+        del node.children[last + 1 :]
+        at = parent.children.index(node) + 1
+        parent.children[at:at] = trailing
 
 
 def _fix_definition_list(node: _Node) -> None:
@@ -525,7 +608,11 @@ _CONTAINER: Final = """\
 def _page(lang: str, title: str, body: Iterable[str], body_type: str = "") -> str:
     body_attrs = f' epub:type="{body_type}"' if body_type else ""
     return "".join(
-        [_PAGE.format(lang=_attr(lang), title=_esc(title), body_attrs=body_attrs), *body, "\n</body>\n</html>\n"]
+        [
+            _PAGE.format(lang=_attr(lang), title=_esc(title), body_attrs=body_attrs),
+            *body,
+            "\n</body>\n</html>\n",
+        ]
     )
 
 
@@ -535,7 +622,9 @@ def _language(code: str) -> str:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return (
+        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    )
 
 
 def _w3c(moment: datetime) -> str:
@@ -601,7 +690,9 @@ def _title_page(book: Book, heading_level: int = 1) -> list[str]:
         _definition("Relationships", book.relationships),
         _definition("Characters", book.characters),
         _definition("Additional Tags", book.freeforms),
-        _definition("Series", [f"Part {part} of {title}" for title, part in book.series]),
+        _definition(
+            "Series", [f"Part {part} of {title}" for title, part in book.series]
+        ),
         _definition("Collections", book.collections),
         _definition("Language", [book.language]),
         _definition("Words", [f"{book.word_count:,}"]),
@@ -621,7 +712,11 @@ def _title_page(book: Book, heading_level: int = 1) -> list[str]:
     if book.prompt_text or book.prompt_relationship:
         prompt = _esc(book.prompt_text)
         if book.prompt_relationship:
-            prompt += f" ({_esc(book.prompt_relationship)})" if prompt else _esc(book.prompt_relationship)
+            prompt += (
+                f" ({_esc(book.prompt_relationship)})"
+                if prompt
+                else _esc(book.prompt_relationship)
+            )
         parts.append(f"<p>In response to a prompt: {prompt}</p>\n")
     parts.append(f"<p>Read this work online: {_link(book.url, book.url)}</p>\n")
     parts.append(f"<p>Downloaded from {_esc(book.site_name)}.</p>\n</section>\n")
@@ -642,11 +737,20 @@ def _book_parts(book: Book, prefix: str, nested: bool) -> _Parts:
 
     def add(name: str, label: str, title: str, body: list[str], body_type: str) -> str:
         href = f"{prefix}{name}.xhtml"
-        parts.items.append(_Item(f"{prefix}{name}", href, "application/xhtml+xml", _page(lang, title, body, body_type)))
+        parts.items.append(
+            _Item(
+                f"{prefix}{name}",
+                href,
+                "application/xhtml+xml",
+                _page(lang, title, body, body_type),
+            )
+        )
         parts.nav.append(_NavEntry(label, href))
         return href
 
-    parts.title_page = add("title", "Title Page", book.title, _title_page(book, level), "frontmatter")
+    parts.title_page = add(
+        "title", "Title Page", book.title, _title_page(book, level), "frontmatter"
+    )
     if book.summary_html.strip() or book.notes_html.strip():
         add(
             "preface", "Preface", f"{book.title}: Preface",
@@ -678,7 +782,9 @@ def _chapter_body(chapter: BookChapter, level: int) -> list[str]:
         f'<section epub:type="chapter">\n<h{level}>{_esc(chapter.display_title)}</h{level}>\n',
         _notes_section("Chapter Notes", chapter.notes_html, "notes", level + 1),
         f'<div class="userstuff">\n{to_xhtml(chapter.html)}\n</div>\n',
-        _notes_section("Chapter End Notes", chapter.end_notes_html, "end-notes", level + 1),
+        _notes_section(
+            "Chapter End Notes", chapter.end_notes_html, "end-notes", level + 1
+        ),
         "</section>\n",
     ]
 
@@ -689,7 +795,8 @@ def _cover_svg(title: str, byline: str) -> str:
     size = 64 if len(lines) <= 3 else 52
     first = 600 - (len(lines) - 1) * size * 1.2 / 2
     tspans = "".join(
-        f'<tspan x="600" y="{first + i * size * 1.2:.0f}">{_esc(line)}</tspan>' for i, line in enumerate(lines)
+        f'<tspan x="600" y="{first + i * size * 1.2:.0f}">{_esc(line)}</tspan>'
+        for i, line in enumerate(lines)
     )
     by = _esc(" ".join(_wrap(byline, 40)[:1]))
     return (
@@ -735,8 +842,16 @@ def _nav_list(entries: list[_NavEntry]) -> str:
     return "".join(out)
 
 
-def _nav(lang: str, title: str, entries: list[_NavEntry], landmarks: list[tuple[str, str, str]]) -> str:
-    marks = "".join(f'<li><a epub:type="{kind}" href="{_attr(href)}">{_esc(label)}</a></li>\n' for kind, href, label in landmarks)
+def _nav(
+    lang: str,
+    title: str,
+    entries: list[_NavEntry],
+    landmarks: list[tuple[str, str, str]],
+) -> str:
+    marks = "".join(
+        f'<li><a epub:type="{kind}" href="{_attr(href)}">{_esc(label)}</a></li>\n'
+        for kind, href, label in landmarks
+    )
     body = [
         f'<nav epub:type="toc" id="toc" class="toc">\n<h1>{_esc(title)}</h1>\n',
         _nav_list(entries),
@@ -768,21 +883,34 @@ def _opf(meta: _Metadata, items: list[_Item]) -> str:
         f'<dc:identifier id="book-id">{_esc(meta.identifier)}</dc:identifier>\n',
         f"<dc:title>{_esc(meta.title)}</dc:title>\n",
     ]
-    lines += [f'<dc:creator id="creator-{i}">{_esc(name)}</dc:creator>\n' for i, name in enumerate(meta.creators, 1)]
+    lines += [
+        f'<dc:creator id="creator-{i}">{_esc(name)}</dc:creator>\n'
+        for i, name in enumerate(meta.creators, 1)
+    ]
     lines.append(f"<dc:language>{meta.language}</dc:language>\n")
-    lines += [f"<dc:subject>{_esc(subject)}</dc:subject>\n" for subject in meta.subjects if subject.strip()]
+    lines += [
+        f"<dc:subject>{_esc(subject)}</dc:subject>\n"
+        for subject in meta.subjects
+        if subject.strip()
+    ]
     if meta.description.strip():
-        lines.append(f"<dc:description>{_esc(meta.description.strip())}</dc:description>\n")
+        lines.append(
+            f"<dc:description>{_esc(meta.description.strip())}</dc:description>\n"
+        )
     if meta.published:
         lines.append(f"<dc:date>{_w3c(meta.published)}</dc:date>\n")
     if meta.source.strip():
         lines.append(f"<dc:source>{_esc(meta.source)}</dc:source>\n")
     if meta.publisher.strip():
         lines.append(f"<dc:publisher>{_esc(meta.publisher)}</dc:publisher>\n")
-    lines.append(f'<meta property="dcterms:modified">{_w3c(meta.modified)}</meta>\n</metadata>\n<manifest>\n')
+    lines.append(
+        f'<meta property="dcterms:modified">{_w3c(meta.modified)}</meta>\n</metadata>\n<manifest>\n'
+    )
     for item in items:
         props = f' properties="{item.properties}"' if item.properties else ""
-        lines.append(f'<item id="{item.id}" href="{_attr(item.href)}" media-type="{item.media_type}"{props}/>\n')
+        lines.append(
+            f'<item id="{item.id}" href="{_attr(item.href)}" media-type="{item.media_type}"{props}/>\n'
+        )
     lines.append("</manifest>\n<spine>\n")
     lines += [f'<itemref idref="{item.id}"/>\n' for item in items if item.in_spine]
     lines.append("</spine>\n</package>\n")
@@ -794,8 +922,6 @@ _ZIP_DATE: Final = (1980, 1, 1, 0, 0, 0)
 
 
 def _zip(files: list[tuple[str, str]]) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         mimetype = zipfile.ZipInfo("mimetype", _ZIP_DATE)
@@ -812,7 +938,13 @@ def _zip(files: list[tuple[str, str]]) -> bytes:
     return buffer.getvalue()
 
 
-def _package(meta: _Metadata, content_items: list[_Item], nav: list[_NavEntry], title_page: str, first: str) -> bytes:
+def _package(
+    meta: _Metadata,
+    content_items: list[_Item],
+    nav: list[_NavEntry],
+    title_page: str,
+    first: str,
+) -> bytes:
     cover_title = meta.title
     items = [
         _Item("style", "style.css", "text/css", _CSS, in_spine=False),
@@ -824,11 +956,26 @@ def _package(meta: _Metadata, content_items: list[_Item], nav: list[_NavEntry], 
         )),
         *content_items,
     ]  # fmt: skip
-    landmarks = [("cover", "cover.xhtml", "Cover"), ("titlepage", title_page, "Title Page")]
+    landmarks = [
+        ("cover", "cover.xhtml", "Cover"),
+        ("titlepage", title_page, "Title Page"),
+    ]
     if first:
         landmarks.append(("bodymatter", first, "Start of Content"))
-    items.append(_Item("nav", "nav.xhtml", "application/xhtml+xml", _nav(meta.language, meta.title, nav, landmarks), "nav", in_spine=False))
-    files = [("META-INF/container.xml", _CONTAINER), ("OEBPS/content.opf", _opf(meta, items))]
+    items.append(
+        _Item(
+            "nav",
+            "nav.xhtml",
+            "application/xhtml+xml",
+            _nav(meta.language, meta.title, nav, landmarks),
+            "nav",
+            in_spine=False,
+        )
+    )
+    files = [
+        ("META-INF/container.xml", _CONTAINER),
+        ("OEBPS/content.opf", _opf(meta, items)),
+    ]
     files += [(f"OEBPS/{item.href}", item.content) for item in items]
     return _zip(files)
 
@@ -868,16 +1015,28 @@ def render_series_epub(omnibus: Omnibus) -> bytes:
     omnibus = replace(omnibus, books=[_titled(book) for book in omnibus.books])
     lang = _language(omnibus.language)
     creators = _creators(omnibus.creators)
-    listing = "".join(f"<li>{_esc(book.title)} by {_esc(', '.join(_creators(book.creators)))}</li>\n" for book in omnibus.books)
+    listing = "".join(
+        f"<li>{_esc(book.title)} by {_esc(', '.join(_creators(book.creators)))}</li>\n"
+        for book in omnibus.books
+    )
     intro = [
         f'<section epub:type="titlepage" class="title-page">\n<h1>{_esc(omnibus.title)}</h1>\n',
         f'<p class="byline">by {_esc(", ".join(creators))}</p>\n',
-        f'<div class="summary">{to_xhtml(omnibus.summary_html)}</div>\n' if omnibus.summary_html.strip() else "",
+        f'<div class="summary">{to_xhtml(omnibus.summary_html)}</div>\n'
+        if omnibus.summary_html.strip()
+        else "",
         f"<ol>\n{listing}</ol>\n" if listing else "",
         f"<p>Read this series online: {_link(omnibus.url, omnibus.url)}</p>\n",
         f"<p>Downloaded from {_esc(omnibus.site_name)}.</p>\n</section>\n",
     ]
-    items = [_Item("series-title", "series-title.xhtml", "application/xhtml+xml", _page(lang, omnibus.title, intro, "frontmatter"))]
+    items = [
+        _Item(
+            "series-title",
+            "series-title.xhtml",
+            "application/xhtml+xml",
+            _page(lang, omnibus.title, intro, "frontmatter"),
+        )
+    ]
     nav = [_NavEntry(omnibus.title, "series-title.xhtml")]
     first = ""
     for number, book in enumerate(omnibus.books, 1):
@@ -892,10 +1051,14 @@ def render_series_epub(omnibus: Omnibus) -> bytes:
         title=omnibus.title,
         creators=creators,
         language=lang,
-        subjects=list(dict.fromkeys(subject for book in omnibus.books for subject in book.subjects)),
+        subjects=list(
+            dict.fromkeys(
+                subject for book in omnibus.books for subject in book.subjects
+            )
+        ),
         description=_text(omnibus.summary_html),
         published=min(published, key=_utc) if published else None,
-        modified=max(revised) if revised else datetime(1980, 1, 1, tzinfo=timezone.utc),
+        modified=max(revised) if revised else datetime(1980, 1, 1, tzinfo=UTC),
         source=omnibus.url,
         publisher=omnibus.site_name,
     )
