@@ -137,3 +137,21 @@ def test_it_names_files_safely() -> None:
     assert services.download_name(["alice"], 'A/B: "Why?" <now>', "epub") == "alice - A B Why now.epub"
     assert services.download_name([], "Untold", "txt") == "Anonymous - Untold.txt"
     assert len(services.download_name(["alice"], "x" * 400, "pdf")) <= 154
+
+
+def test_it_serves_a_guest_a_built_file_from_one_query(author: User, make_work: Callable[..., Work]) -> None:
+    from tests.conftest import queries_for
+
+    work = make_work(author)
+    guest = Client()
+    url = f"/works/{work.pk}/download/epub"
+    assert queries_for(guest, url, cold_cache=False) > 1  # the first request builds the file
+    assert queries_for(guest, url, cold_cache=False) == 1
+
+
+def test_it_stops_serving_a_built_file_once_the_work_is_restricted(author: User, make_work: Callable[..., Work]) -> None:
+    work = make_work(author)
+    guest = Client()
+    assert guest.get(f"/works/{work.pk}/download/txt").status_code == 200
+    update_work(work, by=author, restricted=True)
+    assert guest.get(f"/works/{work.pk}/download/txt").status_code == 404

@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -51,11 +52,19 @@ def content_type(fmt: str) -> str:
 
 
 def work_version(work: Work) -> str:
-    return f"{work.revised_at.timestamp():.6f}".replace(".", "")
+    return version_of(work.revised_at)
+
+
+def version_of(revised_at: datetime) -> str:
+    return f"{revised_at.timestamp():.6f}".replace(".", "")
 
 
 def work_file(work: Work, fmt: str) -> Path:
-    return Path(settings.GENERATED_ROOT) / "works" / str(work.pk) / f"{work_version(work)}.{fmt}"
+    return file_for(work.pk, work.revised_at, fmt)
+
+
+def file_for(pk: int, revised_at: datetime, fmt: str) -> Path:
+    return Path(settings.GENERATED_ROOT) / "works" / str(pk) / f"{version_of(revised_at)}.{fmt}"
 
 
 def series_version(works: list[Work]) -> str:

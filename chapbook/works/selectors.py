@@ -7,6 +7,8 @@ Every page, listing, count, feed, download and API endpoint starts from
 from __future__ import annotations
 
 import functools
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -62,7 +64,13 @@ def guest_work_version(pk: int) -> tuple[object, ...] | None:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, bound)
         row = cursor.fetchone()
-    return tuple(row) if row else None  # type: ignore[return-value]
+    if row is None:
+        return None
+    revised_at = row[0]
+    if isinstance(revised_at, str):
+        # SQLite hands back the stored text; the ORM's converter would make it an aware UTC datetime.
+        revised_at = datetime.fromisoformat(revised_at).replace(tzinfo=dt_timezone.utc)
+    return (revised_at, *row[1:])
 
 
 def work_visible_to(user: AnyUser, pk: int) -> Work | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from django.core.cache import cache
-from django.middleware.csrf import get_token
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe

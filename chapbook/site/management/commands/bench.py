@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,37 @@ def prepare_archive() -> int:
     return work.pk
 
 
+def prepare_long_work() -> int:
+    """A 500,000-word work of 100 chapters, for the download benchmark."""
+    from chapbook.people.models import User
+    from chapbook.works.services import ChapterInput, TagInput, post_work
+
+    rng = random.Random(500_000)
+    user = User.objects.get(username="bench")
+    tags = TagInput(fandoms=[BENCH_FANDOM], ratings=["General Audiences"], warnings=["No Archive Warnings Apply"])
+    chapters = [ChapterInput(text=prose(5000, rng), title=f"Part {i}") for i in range(1, 101)]
+    work, _ = post_work(by=user, title="The Half-Million Word Work", chapters=chapters, tags=tags, expected_chapters=100)
+    return work.pk
+
+
+def build_times(work_ids: list[int], formats: list[str]) -> list[tuple[str, int, str, float, int]]:
+    """Build each format of each work as the worker would, timing the rendering alone."""
+    from chapbook.downloads import services
+    from chapbook.works.models import Work
+
+    rows = []
+    for pk in work_ids:
+        work = Work.objects.get(pk=pk)
+        book = services.book_for(work)
+        for fmt in formats:
+            started = time.perf_counter()
+            data = services.render(book, fmt)
+            elapsed = time.perf_counter() - started
+            services.write_atomically(services.work_file(work, fmt), lambda data=data: data)
+            rows.append((work.title, work.word_count, fmt, elapsed, len(data)))
+    return rows
+
+
 def parse_wrk(output: str) -> tuple[float, float, float]:
     def to_ms(value: str, unit: str) -> float:
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
@@ -91,6 +123,10 @@ class Command(BaseCommand):
     help = "Benchmark the work, tag and home pages against /healthz with the production server."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("suite", nargs="?", default="pages", choices=["pages", "downloads"],
+                            help="pages: work, tag and home pages; downloads: file build times and cached EPUBs")
+        parser.add_argument("--long-pdf", action="store_true", help="downloads: also build the 500,000-word PDF (minutes)")
+        parser.add_argument("--build-times", nargs="*", type=int, help="internal: build files for these work ids")
         parser.add_argument("--duration", type=int, default=10, help="Seconds per page (default 10).")
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--port", type=int, default=8765)
@@ -99,7 +135,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["prepare"]:
-            self.stdout.write(str(prepare_archive()))
+            ids = [prepare_archive()]
+            if options["suite"] == "downloads":
+                ids.append(prepare_long_work())
+            self.stdout.write(" ".join(map(str, ids)))
+            return
+        if options["build_times"] is not None:
+            short, *long = options["build_times"]
+            rows = build_times([short], ["epub", "pdf", "html", "txt"])
+            rows += build_times(long, ["epub", "html", "txt"] + (["pdf"] if options["long_pdf"] else []))
+            for title, words, fmt, seconds, size in rows:
+                self.stdout.write(f"{words:>9,} words  {fmt:<5}{seconds:>9.3f} s{size / 1024:>10.0f} KiB")
             return
         if shutil.which("wrk") is None:
             raise CommandError("The benchmark needs wrk: install it with `apt-get install wrk`.", returncode=2)
@@ -109,27 +155,35 @@ class Command(BaseCommand):
         chapbook = [sys.executable, "-m", "chapbook"]
         try:
             subprocess.run([*chapbook, "migrate", "-v0"], env=env, check=True)
-            work_id = int(subprocess.run([*chapbook, "bench", "--prepare"], env=env, check=True,
-                                         capture_output=True, text=True).stdout.strip())
-            results = self._run(env, work_id, options)
+            ids = subprocess.run([*chapbook, "bench", options["suite"], "--prepare"], env=env, check=True,
+                                 capture_output=True, text=True).stdout.split()
+            work_id = int(ids[0])
+            if options["suite"] == "downloads":
+                self.stdout.write("Build times (rendering only, as in the worker):")
+                extra = ["--long-pdf"] if options["long_pdf"] else []
+                subprocess.run([*chapbook, "bench", "downloads", "--build-times", *ids, *extra], env=env, check=True)
+                results = self._run(env, work_id, options, pages=[("cached EPUB (5,000 words)", f"/works/{work_id}/download/epub")])
+            else:
+                results = self._run(env, work_id, options)
         finally:
             if not options["keep"]:
                 shutil.rmtree(home, ignore_errors=True)
         self._report(results)
 
-    def _run(self, env: dict[str, str], work_id: int, options: dict[str, Any]) -> list[Result]:
+    def _run(
+        self, env: dict[str, str], work_id: int, options: dict[str, Any], pages: list[tuple[str, str]] | None = None
+    ) -> list[Result]:
         from chapbook.site.serving import ServerOptions, granian_command, wait_until_up
         from chapbook.tags.models import tag_to_url_name
 
         port = options["port"]
         server = subprocess.Popen(granian_command(ServerOptions(port=port, workers=2)), env=env)
         base = f"http://127.0.0.1:{port}"
-        pages = [
-            ("/healthz", "/healthz"),
+        pages = [("/healthz", "/healthz")] + (pages or [
             ("work page (5,000 words)", f"/works/{work_id}/"),
             ("tag page", f"/tags/{quote(tag_to_url_name(BENCH_FANDOM))}/"),
             ("home page", "/"),
-        ]
+        ])
         results = []
         try:
             if not wait_until_up(base + "/healthz"):
