@@ -107,9 +107,11 @@ def _guest_page_key(request: HttpRequest, pk: int, view: str) -> str | None:
 def _work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
     key = _guest_page_key(request, pk, view)
     if key is not None and (content := cache.get(key)) is not None:
-        # Forms on the page (kudos, comments) carry a CSRF token, which is each guest's own.
-        token = get_token(request).encode()
-        return HttpResponse(CSRF_INPUT.sub(b'name="csrfmiddlewaretoken" value="' + token + b'"', content))
+        if b"csrfmiddlewaretoken" in content:
+            # A form on the page carries a CSRF token, which must be this guest's own.
+            token = get_token(request).encode()
+            content = CSRF_INPUT.sub(b'name="csrfmiddlewaretoken" value="' + token + b'"', content)
+        return HttpResponse(content)
     response = _render_work_page(request, pk, view)
     if key is not None:
         cache.set(key, response.content, BODY_CACHE_SECONDS)
