@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test serve bench lint install
+.PHONY: demo test serve bench check install
 
 $(BIN)/chapbook: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,8 @@ test: install
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 2; }
 	$(BIN)/chapbook bench
+
+check: install
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	$(BIN)/ruff check chapbook tests --select F
+	$(BIN)/mypy chapbook

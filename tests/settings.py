@@ -15,8 +15,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The pool keeps connections to the database it opened first; the test runner swaps
 # databases under it, so tests connect plainly.
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["OPTIONS"].pop("pool", None)  # type: ignore[union-attr]
+if str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
+    options = DATABASES["default"]["OPTIONS"]
+    assert isinstance(options, dict)
+    options.pop("pool", None)
 
 # WhiteNoise scans every static file each time a test client builds its handler; static
 # files are tested against the real server in test_cli instead.

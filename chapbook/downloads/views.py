@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.cache import cache
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 
 from chapbook.downloads import services
@@ -25,7 +26,7 @@ def _serve(path: Path, name: str, fmt: str) -> FileResponse:
     return response
 
 
-def _cached_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse | None:
+def _cached_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase | None:
     """Serve an already-built file of a guest-visible work without building a Work object.
 
     Cached EPUBs are what e-reader catalogs fetch most; this path costs one precompiled
@@ -43,7 +44,7 @@ def _cached_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse | None
     return _serve(path, name, fmt)
 
 
-def work_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def work_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     if fmt not in services.available_formats():
         raise Http404("No such format.")
     if (response := _cached_file(request, pk, fmt)) is not None:
@@ -63,7 +64,7 @@ def work_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     return _serve(path, name, fmt)
 
 
-def series_download(request: HttpRequest, pk: int) -> HttpResponse:
+def series_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     series = get_object_or_404(series_visible_to(request.user), pk=pk)
     works = list(series_parts_visible_to(request.user, series).filter(draft=False))
     if not works:

@@ -360,7 +360,7 @@ def opds_series_detail(request: HttpRequest, user: AnyUser, pk: int) -> HttpResp
 def opds_mine(request: HttpRequest, user: AnyUser) -> HttpResponse:
     if not user.is_authenticated:
         return challenge()
-    works = works_credited_to(user, Pseud.objects.filter(user=user)).filter(draft=False)
+    works = works_credited_to(user, Pseud.objects.filter(user_id=user.pk)).filter(draft=False)
     return acquisition_response(request, works, title="My works", up=absolute(reverse("feeds:opds_root")))
 
 

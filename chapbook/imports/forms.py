@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -33,7 +33,9 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(
+    # The form metaclass moves declared fields into base_fields, so this does not shadow
+    # Form.files at run time; mypy only sees the class attribute.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Story files",
         widget=MultipleFileInput(attrs={"accept": ".txt,.text,.html,.htm,text/plain,text/html"}),
     )
@@ -61,7 +63,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pseud"].queryset = user.pseuds.all()
+        cast(forms.ModelChoiceField, self.fields["pseud"]).queryset = user.pseuds.all()
         self.fields["files"].help_text = (
             f"Plain text (.txt) or HTML (.html), one story per file: up to {MAX_FILES} files "
             f"of at most {filesizeformat(settings.IMPORT_MAX_BYTES)} each."
@@ -83,7 +85,7 @@ class UploadForm(forms.Form):
         return files
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("title") and len(data.get("files") or []) > 1:
             self.add_error("title", "A title names one work: leave it empty when uploading several files.")
         return data

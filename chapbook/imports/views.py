@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -19,6 +19,7 @@ from chapbook.imports.forms import UploadForm
 from chapbook.imports.models import ImportJob
 from chapbook.imports.services import ImportFailed, import_file
 from chapbook.imports.tasks import run_import_job
+from chapbook.site.http import AuthenticatedRequest
 from chapbook.works.models import Work
 
 
@@ -30,7 +31,7 @@ class FileOutcome:
     error: ImportFailed | None = None
 
 
-def _import_one(request: HttpRequest, upload: UploadedFile, options: dict[str, Any]) -> FileOutcome:
+def _import_one(request: AuthenticatedRequest, upload: UploadedFile, options: dict[str, Any]) -> FileOutcome:
     name = str(upload.name)
     try:
         work, removed = import_file(by=request.user, filename=name, data=upload.read(), **options)
@@ -39,7 +40,7 @@ def _import_one(request: HttpRequest, upload: UploadedFile, options: dict[str, A
     return FileOutcome(name, work=work, removed=removed)
 
 
-def _queue(request: HttpRequest, uploads: list[UploadedFile], options: dict[str, Any]) -> list[ImportJob]:
+def _queue(request: AuthenticatedRequest, uploads: list[UploadedFile], options: dict[str, Any]) -> list[ImportJob]:
     with transaction.atomic():
         jobs = [
             ImportJob.objects.create(user=request.user, filename=str(u.name)[:255], data=u.read(), options=options)
@@ -52,7 +53,7 @@ def _queue(request: HttpRequest, uploads: list[UploadedFile], options: dict[str,
 
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES, user=request.user)
     else:
@@ -84,12 +85,12 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(request, "imports/upload.html", {"form": form, "imported": imported, "rejected": rejected})
 
 
-def _own_jobs(request: HttpRequest, ids: list[int]) -> list[ImportJob]:
+def _own_jobs(request: AuthenticatedRequest, ids: list[int]) -> list[ImportJob]:
     return list(ImportJob.objects.filter(user=request.user, pk__in=ids).select_related("work").order_by("pk"))
 
 
 @login_required
-def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+def job_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     jobs = _own_jobs(request, [pk])
     if not jobs:
         raise Http404("No such import.")
@@ -103,7 +104,7 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def job_list(request: HttpRequest) -> HttpResponse:
+def job_list(request: AuthenticatedRequest) -> HttpResponse:
     ids = [int(value) for value in request.GET.getlist("id") if value.isdigit()][:50]
     jobs = _own_jobs(request, ids)
     return render(request, "imports/jobs.html", {"jobs": jobs, "pending": any(not job.finished for job in jobs)})

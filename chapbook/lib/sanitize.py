@@ -251,11 +251,11 @@ class _LenientParser(HTMLParser):
             return self.parse_bogus_comment(i)
         return super().parse_html_declaration(i)
 
-    def parse_comment(self, i: int, report: int = 1) -> int:
+    def parse_comment(self, i: int, report: bool = True) -> int:
         end = super().parse_comment(i, report)
         return end if end >= 0 else self._comment_to_end(i + 4)
 
-    def parse_bogus_comment(self, i: int, report: int = 1) -> int:
+    def parse_bogus_comment(self, i: int, report: bool = True) -> int:
         end = super().parse_bogus_comment(i, report)
         return end if end >= 0 else self._comment_to_end(i + 2)
 

@@ -16,7 +16,7 @@ class PseudInline(admin.TabularInline):
     fields = ["name", "is_default", "created_at"]
     # Pseuds are renamed on their own admin page, where the model's rules are checked;
     # here they are only listed, so the user page stays one form.
-    readonly_fields = fields
+    readonly_fields = ["name", "is_default", "created_at"]
     extra = 0
     can_delete = False
     show_change_link = True

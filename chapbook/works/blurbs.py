@@ -7,7 +7,7 @@ come from the cache, and only the rest are loaded with their tags and creators.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,7 +21,7 @@ from chapbook.works.selectors import with_blurb
 
 BLURB_CACHE_SECONDS = 24 * 3600
 VERSION_FIELDS = ("pk", "revised_at", "kudos_count", "hits_count")
-Row = tuple[int, object, int, int]
+Row = tuple[Any, ...]  # (pk, revised_at, kudos, hits)
 
 
 def _key(row: Row) -> str:
@@ -29,9 +29,9 @@ def _key(row: Row) -> str:
     return f"blurb:{pk}:{revised_at.timestamp()}:{kudos}:{hits}"  # type: ignore[attr-defined]
 
 
-def version_rows(works: QuerySet[Work]) -> QuerySet[Work]:
+def version_rows(works: QuerySet[Work]) -> QuerySet[Work, Row]:
     """The listing's works as (pk, revised_at, kudos, hits) rows, in the listing's order."""
-    return works.values_list(*VERSION_FIELDS)  # type: ignore[return-value]
+    return works.values_list(*VERSION_FIELDS)
 
 
 def render_blurbs(rows: Sequence[Row]) -> list[SafeString]:
@@ -53,5 +53,6 @@ def render_blurbs(rows: Sequence[Row]) -> list[SafeString]:
 def blurb_page(works: QuerySet[Work], number: str | int | None, per_page: int | None = None) -> Page:
     """One page of a listing, with `page.object_list` holding the rendered blurbs."""
     page = Paginator(version_rows(works), per_page or settings.WORKS_PER_PAGE).get_page(number)
-    page.object_list = render_blurbs(list(page.object_list))
+    # The page keeps its numbers and links; what it lists becomes the rendered blurbs.
+    page.object_list = render_blurbs(list(page.object_list))  # type: ignore[arg-type,assignment]
     return page

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -96,8 +96,8 @@ class WorkForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["pseuds"].queryset = user.pseuds.all()
-        self.fields["series"].queryset = Series.objects.filter(owner=user)
+        cast(forms.ModelMultipleChoiceField, self.fields["pseuds"]).queryset = user.pseuds.all()
+        cast(forms.ModelChoiceField, self.fields["series"]).queryset = Series.objects.filter(owner=user)
         if not self.is_bound and "pseuds" not in self.initial:
             self.initial["pseuds"] = [user.default_pseud.pk]
 

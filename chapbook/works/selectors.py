@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from datetime import timezone as dt_timezone
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -18,11 +18,13 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from chapbook.people.models import Pseud, User
 from chapbook.works.models import Chapter, Creatorship, Series, Work
 
-AnyUser = User | AnonymousUser | Any
+# Views pass request.user, which is a User or an AnonymousUser.
+AnyUser: TypeAlias = User | AnonymousUser
 
 
-def _own_work_ids(user: AnyUser) -> QuerySet[Creatorship]:
-    return Creatorship.objects.filter(pseud__user=user, accepted=True).values("work_id")
+def _own_work_ids(user: AnyUser) -> QuerySet[Creatorship, Any]:
+    # Only called for a logged-in user (AnonymousUser.is_authenticated does not narrow the type).
+    return Creatorship.objects.filter(pseud__user=cast(User, user), accepted=True).values("work_id")
 
 
 def works_visible_to(user: AnyUser) -> QuerySet[Work]:
@@ -59,7 +61,7 @@ def _guest_version_query(alias: str) -> tuple[str, tuple[object, ...], int]:
 def guest_work_version(pk: int) -> tuple[object, ...] | None:
     """(revised_at, kudos, hits, comments, bookmarks) of a work a guest may read, or None."""
     sql, params, index = _guest_version_query(DEFAULT_DB_ALIAS)
-    bound = list(params)
+    bound: list[Any] = list(params)
     bound[index] = pk
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, bound)
@@ -80,7 +82,7 @@ def work_visible_to(user: AnyUser, pk: int) -> Work | None:
 def is_creator(user: AnyUser, work: Work) -> bool:
     if user is None or not user.is_authenticated:
         return False
-    return Creatorship.objects.filter(work=work, pseud__user=user, accepted=True).exists()
+    return Creatorship.objects.filter(work=work, pseud__user_id=user.pk, accepted=True).exists()
 
 
 def with_blurb(works: QuerySet[Work]) -> QuerySet[Work]:

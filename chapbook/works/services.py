@@ -53,6 +53,13 @@ TAG_FIELDS = {
 }
 
 
+class Keep:
+    """The default of update_work's fields where None means something ("unknown")."""
+
+
+KEEP = Keep()
+
+
 @dataclass
 class ChapterInput:
     text: str
@@ -372,7 +379,7 @@ def update_work(
     end_notes: str | None = None,
     notes_format: Format = "html",
     language: str | None = None,
-    expected_chapters: int | None | type[Ellipsis] = ...,
+    expected_chapters: int | None | Keep = KEEP,
     restricted: bool | None = None,
     draft: bool | None = None,
     source_site: str | None = None,
@@ -402,9 +409,9 @@ def update_work(
     if language is not None:
         _check_language(language)
         work.language = language
-    if expected_chapters is not ...:
-        _check_expected(expected_chapters, posted=work.chapters.count())  # type: ignore[arg-type]
-        work.expected_chapters = expected_chapters  # type: ignore[assignment]
+    if not isinstance(expected_chapters, Keep):
+        _check_expected(expected_chapters, posted=work.chapters.count())
+        work.expected_chapters = expected_chapters
     for name, value in (("summary", summary), ("notes", notes), ("end_notes", end_notes)):
         if value is not None:
             rendered = render_html_field(value, notes_format)

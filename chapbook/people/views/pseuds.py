@@ -13,6 +13,7 @@ from chapbook.people import services
 from chapbook.people.forms import PseudForm, add_service_errors
 from chapbook.people.models import Pseud, User
 from chapbook.people.views.profiles import credited_works, user_or_404
+from chapbook.site.http import AuthenticatedRequest
 from chapbook.works.selectors import works_visible_to
 
 
@@ -47,7 +48,7 @@ def pseud_detail(request: HttpRequest, username: str, name: str) -> HttpResponse
 
 
 @login_required
-def pseud_new(request: HttpRequest, username: str) -> HttpResponse:
+def pseud_new(request: AuthenticatedRequest, username: str) -> HttpResponse:
     user = user_or_404(username)
     _owner_or_403(request, user)
     form = PseudForm(request.POST or None)
@@ -63,7 +64,7 @@ def pseud_new(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @login_required
-def pseud_edit(request: HttpRequest, username: str, name: str) -> HttpResponse:
+def pseud_edit(request: AuthenticatedRequest, username: str, name: str) -> HttpResponse:
     pseud = pseud_or_404(username, name)
     _owner_or_403(request, pseud.user)
     if request.method == "POST" and request.POST.get("action") == "delete":

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
+from chapbook.site.http import AuthenticatedRequest
 from chapbook.works import services
 from chapbook.works.forms import ChapterForm, apply_service_errors
 from chapbook.works.models import Chapter
@@ -23,7 +24,7 @@ def _chapter_or_404(work_pk: int, position: int) -> Chapter:
 
 
 @login_required
-def chapter_new(request: HttpRequest, pk: int) -> HttpResponse:
+def chapter_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     work = visible_work_or_404(request, pk)
     services.require_creator(work, request.user)
     form = ChapterForm(request.POST or None)
@@ -45,7 +46,7 @@ def chapter_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def chapter_edit(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+def chapter_edit(request: AuthenticatedRequest, pk: int, position: int) -> HttpResponse:
     work = visible_work_or_404(request, pk)
     services.require_creator(work, request.user)
     chapter = _chapter_or_404(work.pk, position)
@@ -77,7 +78,7 @@ def chapter_edit(request: HttpRequest, pk: int, position: int) -> HttpResponse:
 
 
 @login_required
-def chapter_delete(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+def chapter_delete(request: AuthenticatedRequest, pk: int, position: int) -> HttpResponse:
     work = visible_work_or_404(request, pk)
     services.require_creator(work, request.user)
     chapter = _chapter_or_404(work.pk, position)
@@ -94,7 +95,7 @@ def chapter_delete(request: HttpRequest, pk: int, position: int) -> HttpResponse
 
 
 @login_required
-def chapter_order(request: HttpRequest, pk: int) -> HttpResponse:
+def chapter_order(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Reorder chapters: one number field per chapter, so it works without JavaScript."""
     work = visible_work_or_404(request, pk)
     services.require_creator(work, request.user)

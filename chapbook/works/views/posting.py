@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from chapbook.site.http import AuthenticatedRequest
 from chapbook.works import services
 from chapbook.works.forms import NewWorkForm, WorkForm, apply_service_errors
 from chapbook.works.services import render_html_field
@@ -40,7 +41,7 @@ def _preview(form: NewWorkForm | WorkForm) -> dict[str, object]:
 
 
 @login_required
-def work_new(request: HttpRequest) -> HttpResponse:
+def work_new(request: AuthenticatedRequest) -> HttpResponse:
     form = NewWorkForm(request.POST or None, user=request.user)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -62,7 +63,7 @@ def work_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def work_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def work_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     work = visible_work_or_404(request, pk)
     services.require_creator(work, request.user)
     form = WorkForm(request.POST or None, user=request.user, initial=WorkForm.initial_for(work))
@@ -87,7 +88,7 @@ def work_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def work_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def work_publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     work = visible_work_or_404(request, pk)
     try:
         services.publish_work(work, by=request.user)
@@ -100,7 +101,7 @@ def work_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def work_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def work_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     work = visible_work_or_404(request, pk)
     services.require_creator(work, request.user)
     if request.method == "POST":

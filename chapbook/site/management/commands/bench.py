@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -99,7 +100,7 @@ def build_times(work_ids: list[int], formats: list[str]) -> list[tuple[str, int,
             started = time.perf_counter()
             data = services.render(book, fmt)
             elapsed = time.perf_counter() - started
-            services.write_atomically(services.work_file(work, fmt), lambda data=data: data)
+            services.write_atomically(services.work_file(work, fmt), partial(bytes, data))
             rows.append((work.title, work.word_count, fmt, elapsed, len(data)))
     return rows
 
@@ -135,10 +136,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["prepare"]:
-            ids = [prepare_archive()]
+            work_ids = [prepare_archive()]
             if options["suite"] == "downloads":
-                ids.append(prepare_long_work())
-            self.stdout.write(" ".join(map(str, ids)))
+                work_ids.append(prepare_long_work())
+            self.stdout.write(" ".join(map(str, work_ids)))
             return
         if options["build_times"] is not None:
             short, *long = options["build_times"]
@@ -155,8 +156,8 @@ class Command(BaseCommand):
         chapbook = [sys.executable, "-m", "chapbook"]
         try:
             subprocess.run([*chapbook, "migrate", "-v0"], env=env, check=True)
-            ids = subprocess.run([*chapbook, "bench", options["suite"], "--prepare"], env=env, check=True,
-                                 capture_output=True, text=True).stdout.split()
+            ids: list[str] = subprocess.run([*chapbook, "bench", options["suite"], "--prepare"], env=env,
+                                            check=True, capture_output=True, text=True).stdout.split()
             work_id = int(ids[0])
             if options["suite"] == "downloads":
                 self.stdout.write("Build times (rendering only, as in the worker):")
