@@ -155,3 +155,22 @@ def test_it_stops_serving_a_built_file_once_the_work_is_restricted(author: User,
     assert guest.get(f"/works/{work.pk}/download/txt").status_code == 200
     update_work(work, by=author, restricted=True)
     assert guest.get(f"/works/{work.pk}/download/txt").status_code == 404
+
+
+def test_an_e_reader_downloads_a_restricted_work_with_basic_auth_and_is_refused_a_wrong_password(
+    author: User, reader: User, make_work: Callable[..., Work]
+) -> None:
+    import base64
+
+    from tests.conftest import PASSWORD
+
+    work = make_work(author, restricted=True)
+    url = f"/works/{work.pk}/download/epub"
+
+    def basic(password: str) -> str:
+        return "Basic " + base64.b64encode(f"bob:{password}".encode()).decode()
+
+    assert Client().get(url).status_code == 404
+    assert Client().get(url, HTTP_AUTHORIZATION=basic(PASSWORD)).status_code == 200
+    refused = Client().get(url, HTTP_AUTHORIZATION=basic("wrong"))
+    assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("Basic")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
@@ -11,6 +12,8 @@ from django.shortcuts import get_object_or_404, render
 
 from chapbook.downloads import services
 from chapbook.downloads.tasks import build_series_file, build_work_file
+from chapbook.people.httpauth import challenge, credentials_user
+from chapbook.people.models import User
 from chapbook.works.selectors import (
     guest_work_version,
     series_parts_visible_to,
@@ -32,8 +35,6 @@ def _cached_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase | 
     Cached EPUBs are what e-reader catalogs fetch most; this path costs one precompiled
     query (the visibility rule, through the selector) and a cache lookup for the file name.
     """
-    if request.user.is_authenticated:
-        return None
     row = guest_work_version(pk)
     if row is None:
         raise Http404("No such work.")
@@ -44,12 +45,23 @@ def _cached_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase | 
     return _serve(path, name, fmt)
 
 
+def _reader(request: HttpRequest) -> User | AnonymousUser | None:
+    """The session's user, else the credentials an e-reader sent (OPDS acquisition links
+    are followed without a session); None when those credentials are wrong."""
+    if request.user.is_authenticated or "Authorization" not in request.headers:
+        return request.user
+    return credentials_user(request)
+
+
 def work_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     if fmt not in services.available_formats():
         raise Http404("No such format.")
-    if (response := _cached_file(request, pk, fmt)) is not None:
+    reader = _reader(request)
+    if reader is None:
+        return challenge()
+    if not reader.is_authenticated and (response := _cached_file(request, pk, fmt)) is not None:
         return response
-    work = works_visible_to(request.user).filter(pk=pk, draft=False).first()
+    work = works_visible_to(reader).filter(pk=pk, draft=False).first()
     if work is None:
         raise Http404("No such work.")
     path = services.work_file(work, fmt)
@@ -65,8 +77,11 @@ def work_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
 
 
 def series_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    series = get_object_or_404(series_visible_to(request.user), pk=pk)
-    works = list(series_parts_visible_to(request.user, series).filter(draft=False))
+    reader = _reader(request)
+    if reader is None:
+        return challenge()
+    series = get_object_or_404(series_visible_to(reader), pk=pk)
+    works = list(series_parts_visible_to(reader, series).filter(draft=False))
     if not works:
         raise Http404("No such series.")
     path = services.series_file(series, works)

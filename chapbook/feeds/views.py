@@ -8,8 +8,6 @@ ETag and Last-Modified come from those, so a reader polling an unchanged feed ge
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -17,8 +15,6 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
-from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,7 +32,8 @@ from django.views.decorators.http import require_safe
 
 from chapbook.feeds import atom, opds
 from chapbook.feeds.atom import FeedHead, Link, absolute
-from chapbook.people.models import ApiToken, Pseud, User
+from chapbook.people.httpauth import challenge, credentials_user
+from chapbook.people.models import Pseud
 from chapbook.people.views.pseuds import pseud_or_404
 from chapbook.tags.models import Tag, TagType
 from chapbook.tags.views import tag_or_404
@@ -185,37 +182,6 @@ def series_feed(request: HttpRequest, pk: int) -> HttpResponse:
 # --- OPDS catalog --------------------------------------------------------------------------
 
 OpdsView = Callable[..., HttpResponse]
-
-
-def credentials_user(request: HttpRequest) -> User | AnonymousUser | None:
-    """Who an OPDS request comes from: HTTP Basic or a bearer token, never the session.
-
-    No header is a guest; a header that is there but wrong is None (answered with 401),
-    so that a reader with a stale password is told instead of quietly shown less.
-    """
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return AnonymousUser()
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return ApiToken.authenticate(value.strip())
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        username, colon, password = decoded.partition(":")
-        if not colon:
-            return None
-        user = authenticate(request, username=username, password=password)
-        return user if isinstance(user, User) else None
-    return None
-
-
-def challenge() -> HttpResponse:
-    response = HttpResponse("Authentication required.\n", status=401, content_type="text/plain; charset=utf-8")
-    response["WWW-Authenticate"] = 'Basic realm="Chapbook"'
-    return response
 
 
 def opds_view(view: OpdsView) -> OpdsView:
