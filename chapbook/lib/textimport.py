@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import codecs
 import html
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES: Final = 5 * 1024 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 class ImportRejected(ValueError):
@@ -1035,6 +1038,8 @@ def parse_text(text: str) -> ParsedWork:
     except ImportRejected:
         raise
     except Exception as error:  # noqa: BLE001 - users must get a sentence, not a traceback
+        # A parser bug, not the user's file: logged with its traceback for us to fix.
+        logger.exception("import parser failed")
         raise ImportRejected(MSG_UNREADABLE) from error
 
 
@@ -1407,6 +1412,8 @@ def parse_html(text: str) -> ParsedWork:
     except ImportRejected:
         raise
     except Exception as error:  # noqa: BLE001 - users must get a sentence, not a traceback
+        # A parser bug, not the user's file: logged with its traceback for us to fix.
+        logger.exception("import parser failed")
         raise ImportRejected(MSG_UNREADABLE) from error
 
 
