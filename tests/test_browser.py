@@ -236,3 +236,25 @@ def test_work_page_fits_a_phone_in_light_and_dark(
     assert (tmp_path / "work-light.png").stat().st_size > 0
     assert (tmp_path / "work-dark.png").stat().st_size > 0
     assert backgrounds["light"] != backgrounds["dark"]
+
+
+def test_a_reader_picks_a_dark_theme_and_it_stays_after_reloading(page: Page, author: User, make_work: Callable[..., Work]) -> None:
+    work = make_work(author)
+    page.emulate_media(color_scheme="light")
+    page.goto(work.get_absolute_url())
+
+    def background() -> str:
+        return str(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+
+    light = background()
+    toggle = page.get_by_role("button", name="Theme: system")
+    toggle.click()
+    expect(page.get_by_role("button", name="Theme: light")).to_be_visible()
+    page.get_by_role("button", name="Theme: light").click()
+    expect(page.get_by_role("button", name="Theme: dark")).to_be_visible()
+    dark = background()
+    assert dark != light
+    page.reload()
+    expect(page.get_by_role("button", name="Theme: dark")).to_be_visible()
+    assert background() == dark
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
