@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "chapbook.people",
     "chapbook.tags",
     "chapbook.works",
+    "chapbook.listings",
     "chapbook.imports",
     "chapbook.api",
     "chapbook.site",

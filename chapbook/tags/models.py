@@ -64,6 +64,9 @@ class Tag(models.Model):
     )
     parents = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="children")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moved by every wrangling change: the filter index compares it with its snapshot's
+    # time to know when what tags mean for filtering has changed.
+    wrangled_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci")]

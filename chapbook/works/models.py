@@ -63,6 +63,8 @@ class Work(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["draft", "restricted", "-updated_at"], name="work_listing_idx"),
+            # The filter index asks for the works revised since its snapshot.
+            models.Index(fields=["revised_at"], name="work_revised_idx"),
         ]
 
     def __str__(self) -> str:
