@@ -252,6 +252,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 
 WORKS_PER_PAGE = 20
 
+# The filter index (chapbook/listings/index.py): where its snapshot lives, how many
+# works an archive needs before it gets one, and how many works revised since the
+# snapshot make the background work build a new one.
+FILTER_INDEX_DIR = Path(env_str("CHAPBOOK_FILTER_INDEX_DIR", str(HOME / "index")))
+FILTER_INDEX_SNAPSHOT_MIN = env_int("CHAPBOOK_FILTER_INDEX_SNAPSHOT_MIN", 5000)
+FILTER_INDEX_DELTA_MAX = env_int("CHAPBOOK_FILTER_INDEX_DELTA_MAX", 2000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -149,9 +149,15 @@ def empty_cache() -> Any:
     """Each test starts with an empty cache: rendered pages must not leak between tests."""
     from django.core.cache import cache
 
+    from chapbook.listings import index
+
+    # The filter index lives in the process, keyed by the database's state; a rolled-back
+    # test can leave the database exactly as an earlier one did, so it starts afresh.
+    index.reset()
     cache.clear()
     yield
     cache.clear()
+    index.reset()
 
 
 def listed_titles(response: Any) -> list[str]:

@@ -16,7 +16,15 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+import numpy as np
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from chapbook.listings import index
+from chapbook.listings.index import TYPE_CODES, Segment
 from chapbook.tags.models import Tag, TagType
+from chapbook.works.blurbs import version_rows
+from chapbook.works.selectors import works_visible_to
 
 SORTS = ("updated", "posted", "title", "creator", "words", "kudos", "hits", "comments", "bookmarks")
 SORT_LABELS = {
@@ -33,14 +41,17 @@ SORT_LABELS = {
 # Titles and names read A to Z; everything else starts with the newest or the biggest.
 ASCENDING_BY_DEFAULT = {"title", "creator"}
 CROSSOVER_CHOICES = ("", "only", "exclude")
-FACET_TYPES = (
-    TagType.RATING,
-    TagType.WARNING,
-    TagType.CATEGORY,
-    TagType.FANDOM,
-    TagType.RELATIONSHIP,
-    TagType.CHARACTER,
-    TagType.FREEFORM,
+FACET_TYPES: tuple[str, ...] = tuple(
+    t.value
+    for t in (
+        TagType.RATING,
+        TagType.WARNING,
+        TagType.CATEGORY,
+        TagType.FANDOM,
+        TagType.RELATIONSHIP,
+        TagType.CHARACTER,
+        TagType.FREEFORM,
+    )
 )
 FACET_SIZE = 10
 MAX_PAGE_SIZE = 100
@@ -98,14 +109,217 @@ class Result:
 
 def tags_by_name(names: Iterable[str]) -> tuple[dict[str, Tag], list[str]]:
     """Tags for `names` (any case), keyed by the lowercased name, and the names not found."""
-    raise NotImplementedError
+    wanted = {" ".join(name.split()).lower(): " ".join(name.split()) for name in names if name.strip()}
+    if not wanted:
+        return {}, []
+    # SQLite's LOWER() folds ASCII only, so non-ASCII names are also tried as written.
+    tags = Tag.objects.annotate(lowered=Lower("name")).filter(
+        Q(lowered__in=list(wanted)) | Q(name__in=list(wanted.values()))
+    )
+    found = {tag.name.lower(): tag for tag in tags}
+    return found, [name for key, name in wanted.items() if key not in found]
+
+
+def _empty(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=bool)
+
+
+def _rows_mask(segment: Segment, tag_ids: Iterable[int], *, pseuds: bool = False) -> np.ndarray:
+    """Rows carrying any of the tags (or credited to any of the pseuds)."""
+    mask = _empty(len(segment))
+    for key in tag_ids:
+        mask[segment.rows_with_pseud(key) if pseuds else segment.rows_with_tag(key)] = True
+    return mask
+
+
+def _seconds(day: datetime.date) -> int:
+    return int(datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc).timestamp())
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Filters with every tag resolved the way the index knows it."""
+
+    include: tuple[int, ...]
+    exclude: tuple[int, ...]
+    any_of: tuple[tuple[int, ...], ...]
+    guest: bool
+
+
+def _matches(segment: Segment, alive: np.ndarray | None, filters: Filters, plan: _Plan) -> np.ndarray:
+    n = len(segment)
+    mask = np.ones(n, dtype=bool) if alive is None else alive.copy()
+    if n == 0:
+        return mask
+    if plan.guest:
+        mask &= ~segment.restricted
+    for tag_id in plan.include:
+        mask &= _rows_mask(segment, (tag_id,))
+    for group in plan.any_of:
+        mask &= _rows_mask(segment, group)
+    if filters.pseuds:
+        mask &= _rows_mask(segment, filters.pseuds, pseuds=True)
+    for tag_id in plan.exclude:
+        mask[segment.rows_with_tag(tag_id)] = False
+    if filters.complete:
+        mask &= segment.complete
+    if filters.crossover == "only":
+        mask &= segment.crossover
+    elif filters.crossover == "exclude":
+        mask &= ~segment.crossover
+    if filters.language:
+        if filters.language not in segment.languages:
+            return _empty(n)
+        mask &= segment.language == segment.languages.index(filters.language)
+    if filters.words_min is not None:
+        mask &= segment.words >= filters.words_min
+    if filters.words_max is not None:
+        mask &= segment.words <= filters.words_max
+    if filters.updated_since is not None:
+        mask &= segment.updated >= _seconds(filters.updated_since)
+    return mask
+
+
+_NUMERIC_SORTS = {
+    "updated": "updated",
+    "posted": "posted",
+    "words": "words",
+    "kudos": "kudos",
+    "hits": "hits",
+    "comments": "comments",
+    "bookmarks": "bookmarks",
+}
+
+
+def _top(values: np.ndarray, ids: np.ndarray, k: int, descending: bool) -> np.ndarray:
+    """Positions of the first `k` of (values, ids) in order; ids break ties the same way."""
+    if descending:
+        values, ids = -values, -ids
+    if k < len(values):
+        kth = np.partition(values, k - 1)[k - 1]
+        # Every tie with the k-th value is a candidate, so page boundaries never depend on
+        # which of several equal values the partition happened to pick.
+        candidates = np.flatnonzero(values <= kth)
+    else:
+        candidates = np.arange(len(values))
+    order = np.lexsort((ids[candidates], values[candidates]))[:k]
+    return candidates[order]
+
+
+def _page(view: index.View, masks: list[np.ndarray], filters: Filters, k: int) -> list[int]:
+    """The first `k` matching work ids in the listing's order, across every segment."""
+    descending = filters.descending
+    picked: list[tuple[Segment, np.ndarray]] = []
+    for (segment, _alive), mask in zip(view.segments, masks):
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            continue
+        ids = segment.ids[rows]
+        if filters.sort in _NUMERIC_SORTS:
+            values = getattr(segment, _NUMERIC_SORTS[filters.sort])[rows]
+        else:
+            values = getattr(segment, f"{filters.sort}_rank")[rows]
+        picked.append((segment, rows[_top(values, ids, k, descending)]))
+    if not picked:
+        return []
+    if len(picked) == 1:
+        segment, rows = picked[0]
+        return [int(pk) for pk in segment.ids[rows]]
+    # Several segments: their ranks are their own, so merge on the keys themselves.
+    if filters.sort in _NUMERIC_SORTS:
+        name = _NUMERIC_SORTS[filters.sort]
+        values = np.concatenate([getattr(segment, name)[rows] for segment, rows in picked])
+    else:
+        name = f"{filters.sort}_key"
+        keys = [key for segment, rows in picked for key in getattr(segment, name)[rows].tolist()]
+        values = np.array(_ranks_of(keys), dtype=np.int64)
+    ids = np.concatenate([segment.ids[rows] for segment, rows in picked])
+    order = _top(values, ids, k, descending)
+    return [int(pk) for pk in ids[order]]
+
+
+def _ranks_of(keys: list[bytes]) -> list[int]:
+    ranking = {key: rank for rank, key in enumerate(sorted(set(keys)))}
+    return [ranking[key] for key in keys]
+
+
+def _gather(offsets: np.ndarray, flat: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The CSR values of `rows`, concatenated."""
+    starts = offsets[rows]
+    lengths = offsets[rows + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return flat[:0]
+    steps = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total, dtype=np.int64)
+    return flat[steps]
+
+
+def _facet_counts(view: index.View, masks: list[np.ndarray]) -> np.ndarray:
+    size = len(view.tag_types)
+    counts = np.zeros(size, dtype=np.int64)
+    for (segment, _alive), mask in zip(view.segments, masks):
+        matched = int(np.count_nonzero(mask))
+        if matched == 0:
+            continue
+        if matched * 2 <= len(segment):
+            tags = _gather(segment.tag_offsets, segment.tag_flat, np.flatnonzero(mask))
+            counts += np.bincount(tags, minlength=size)[:size]
+        else:
+            # Most of the segment matches: count what does not, and subtract from the totals.
+            tags = _gather(segment.tag_offsets, segment.tag_flat, np.flatnonzero(~mask))
+            totals = np.zeros(size, dtype=np.int64)
+            totals[: len(segment.tag_totals)] = segment.tag_totals[:size]
+            counts += totals - np.bincount(tags, minlength=size)[:size]
+    return counts
+
+
+def _facets(view: index.View, masks: list[np.ndarray]) -> dict[str, list[FacetCount]]:
+    counts = _facet_counts(view, masks)
+    present = np.flatnonzero(counts)
+    types = view.tag_types[present]
+    tops: dict[str, np.ndarray] = {}
+    for tag_type in FACET_TYPES:
+        candidates = present[types == TYPE_CODES[tag_type]]
+        if len(candidates) > FACET_SIZE:
+            kth = np.partition(-counts[candidates], FACET_SIZE - 1)[FACET_SIZE - 1]
+            candidates = candidates[-counts[candidates] <= kth]
+        tops[tag_type] = candidates
+    names = dict(Tag.objects.filter(pk__in=[int(pk) for top in tops.values() for pk in top]).values_list("pk", "name"))
+    facets: dict[str, list[FacetCount]] = {}
+    for tag_type, top in tops.items():
+        entries = [FacetCount(int(pk), names[int(pk)], int(counts[pk])) for pk in top if int(pk) in names]
+        entries.sort(key=lambda entry: (-entry.count, entry.name.lower()))
+        facets[tag_type] = entries[:FACET_SIZE]
+    return facets
 
 
 def find_works(filters: Filters, *, user: Any, page: int = 1, page_size: int = 20, facets: bool = False) -> Result:
     """One page of the works matching `filters` that `user` may see in listings."""
-    raise NotImplementedError
+    if filters.sort not in SORTS:
+        raise ValueError(f"Unknown sort {filters.sort!r}.")
+    view = index.current_view()
+    graph = view.graph
+    graph.ensure([*filters.include, *filters.exclude, *(t for group in filters.any_of for t in group)])
+    plan = _Plan(
+        include=tuple(graph.resolve(t) for t in filters.include),
+        exclude=tuple(graph.resolve(t) for t in filters.exclude),
+        any_of=tuple(tuple(graph.resolve(t) for t in group) for group in filters.any_of),
+        guest=not (user is not None and user.is_authenticated),
+    )
+    masks = [_matches(segment, alive, filters, plan) for segment, alive in view.segments]
+    count = sum(int(np.count_nonzero(mask)) for mask in masks)
+    start = (max(page, 1) - 1) * page_size
+    ids = _page(view, masks, filters, start + page_size)[start:] if start < count else []
+    return Result(count=count, ids=ids, facets=_facets(view, masks) if facets else {})
 
 
 def page_rows(user: Any, ids: list[int]) -> list[tuple[Any, ...]]:
-    """Version rows (pk, revised_at, kudos, hits) for `ids` that `user` may see, in order."""
-    raise NotImplementedError
+    """Version rows (pk, revised_at, kudos, hits) for `ids` that `user` may see, in order.
+
+    The index may be a moment behind (a work hidden or deleted since); the selector has
+    the last word, so such a work is left out of the page rather than shown.
+    """
+    if not ids:
+        return []
+    rows = {row[0]: row for row in version_rows(works_visible_to(user).filter(pk__in=ids))}
+    return [rows[pk] for pk in ids if pk in rows]

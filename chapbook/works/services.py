@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chapbook.lib.formats import Format, render
 from chapbook.lib.wordcount import count_words
+from chapbook.listings.services import forget_work
 from chapbook.people.models import Pseud, User
 from chapbook.tags.models import Tag, TagType
 from chapbook.works.models import (
@@ -463,6 +464,7 @@ def publish_work(work: Work, *, by: User) -> Work:
 @transaction.atomic
 def delete_work(work: Work, *, by: User) -> None:
     require_creator(work, by)
+    forget_work(work.pk)
     work.delete()
 
 
