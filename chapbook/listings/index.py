@@ -323,7 +323,7 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
     where = ""
     params: list[Any] = []
     if since is not None:
-        where = f" AND w.revised_at > %s"
+        where = " AND w.revised_at > %s"
         params.append(since)
     pairs = _fetch(
         f"SELECT wt.work_id, wt.tag_id FROM {tag_table} wt JOIN {work_table} w ON w.id = wt.work_id"
