@@ -157,6 +157,7 @@ def empty_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+    index.drop_snapshot()
     index.reset()
 
 

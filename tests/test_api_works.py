@@ -269,9 +269,12 @@ def test_listing_costs_the_same_queries_for_two_works_as_for_ten(
 
     guest, alice = api_as(), api_as(author)
     add_works(2)
-    _listing_queries(alice)  # the first authenticated call records the token's last use
+    # The first authenticated call records the token's last use, and the first call after
+    # a change brings the process's filter index up to date.
+    _listing_queries(alice)
     few = (_listing_queries(guest), _listing_queries(alice))
     add_works(8)
+    _listing_queries(guest)
     many = (_listing_queries(guest), _listing_queries(alice))
 
     assert few == many
@@ -321,8 +324,11 @@ def test_visibility_of_works_through_the_api(
     assert detail.status_code == (200 if visible else 404)
     if not visible:
         assert detail.json() == {"detail": "Not found"}
-    assert listing["count"] == (1 if visible else 0)
-    assert [item["id"] for item in listing["items"]] == ([work.pk] if visible else [])
+    # Listings are for posted works, as on AO3: a creator finds their drafts on their
+    # drafts page, and staff find hidden works in moderation, not among everyone's works.
+    listed = visible and kind in ("posted", "restricted")
+    assert listing["count"] == (1 if listed else 0)
+    assert [item["id"] for item in listing["items"]] == ([work.pk] if listed else [])
     assert tag["works_count"] == (1 if visible else 0)
 
 

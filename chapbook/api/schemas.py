@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Iterable, Literal
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.urls import reverse
 from ninja import Schema
-from pydantic import BaseModel, Field, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from chapbook.downloads.services import available_formats
+from chapbook.listings.query import FACET_SIZE, MAX_PAGE_SIZE
 from chapbook.tags.models import Tag
-from chapbook.works.models import Chapter, Work
+from chapbook.works.models import LANGUAGE_NAMES, Chapter, Work
 
 Format = Literal["html", "markdown", "text"]
 
@@ -168,9 +176,31 @@ class WorkDetail(WorkSummary):
         return cls(**cls.fields_of(work), chapters=[ChapterOut.from_chapter(c) for c in chapters], downloads=downloads)
 
 
+class FacetOut(Schema):
+    name: str
+    count: int = Field(description="Matching works carrying this tag (or its synonyms and sub-tags).")
+
+
+class Facets(Schema):
+    """The biggest tags of each type among all the matching works, not only this page's."""
+
+    fandom: list[FacetOut]
+    relationship: list[FacetOut]
+    character: list[FacetOut]
+    freeform: list[FacetOut]
+    rating: list[FacetOut]
+    warning: list[FacetOut]
+    category: list[FacetOut]
+
+
 class WorkPage(Schema):
     count: int = Field(description="How many works match, on all pages.")
     items: list[WorkSummary]
+    # Left out of the response rather than null when not asked for: a page without
+    # facets reads exactly as it did before they existed.
+    facets: Facets | None = Field(
+        default=None, description=f"Up to {FACET_SIZE} tags per type, biggest first; only present with `facets=true`."
+    )
 
 
 class TagOut(Schema):
@@ -201,10 +231,66 @@ class FieldErrors(Schema):
 # (to serialise ORM rows), so it would take the string "AO3" as a source with no fields.
 
 
+# Written out so that OpenAPI lists the choices; a test keeps them equal to listings.query.SORTS.
+Sort = Literal["updated", "posted", "title", "creator", "words", "kudos", "hits", "comments", "bookmarks"]
+# Enough for any reader's filter; a bound keeps one request from asking for thousands of tags.
+MAX_FILTER_TAGS = 50
+MAX_WORDS = 2**31 - 1
+# No length limit on a name: ninja would report it at ["query", "filters", "include", 0];
+# an overlong name is simply an unknown tag, which the view reports at ["query", "include"].
+TagNames = list[Annotated[str, StringConstraints(strip_whitespace=True)]]
+
+
+def _tag_names(description: str) -> Any:
+    return Field([], max_length=MAX_FILTER_TAGS, description=f"{description} Repeat the parameter for more.")
+
+
 class WorkFilters(BaseModel):
+    """GET /works's query string. Tag names are looked up by the view (they need the database)."""
+
+    include: TagNames = _tag_names(
+        "Only works with this tag (exact name, any case; its synonyms and sub-tags count too)."
+    )
+    exclude: TagNames = _tag_names("No works with this tag, its synonyms or sub-tags.")
+    rating: TagNames = _tag_names("Works with any of these ratings.")
+    warning: TagNames = _tag_names("Works with any of these archive warnings.")
+    category: TagNames = _tag_names("Works in any of these categories.")
+    tag: str | None = Field(
+        None,
+        description="The same as one `include`, except that an unknown name is an empty page rather than a 400.",
+    )
+    complete: bool = Field(False, description="Only complete works.")
+    crossover: Literal["", "only", "exclude"] = Field(
+        "", description="`only`: works in more than one unrelated fandom; `exclude`: none of those."
+    )
+    lang: str = Field("", description=f"A language code: {', '.join(LANGUAGE_NAMES)}.")
+    words_min: int | None = Field(None, ge=0, le=MAX_WORDS)
+    words_max: int | None = Field(None, ge=0, le=MAX_WORDS)
+    updated_since: date | None = Field(None, description="Only works updated on or after this day (YYYY-MM-DD).")
+    sort: Sort = "updated"
+    order: Literal["", "asc", "desc"] = Field(
+        "", description="Empty: A to Z for title and creator, newest or biggest first for the rest."
+    )
+    # No upper bound: a page past the end is an empty page, however far past.
     page: int = Field(1, ge=1)
-    page_size: int = Field(20, ge=1, le=100)
-    tag: str | None = Field(None, description="Only works carrying the tag with this exact name (any case).")
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    facets: bool = Field(False, description="Add the biggest tags of each type among the matching works.")
+
+    @field_validator("lang")
+    @classmethod
+    def known_language(cls, value: str) -> str:
+        if value and value not in LANGUAGE_NAMES:
+            raise ValueError("Unknown language code.")
+        return value
+
+    @field_validator("words_max")
+    @classmethod
+    def not_below_min(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # Fields validate in order, so words_min is in info.data when it was valid.
+        low = info.data.get("words_min")
+        if value is not None and low is not None and value < low:
+            raise ValueError("Must not be less than words_min.")
+        return value
 
 
 def _check_url(value: str) -> str:

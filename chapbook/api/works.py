@@ -7,16 +7,20 @@ draft or restricted work exists. Writes go through works.services.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from ninja import P, PathEx, Query, Router, Status
+from ninja.errors import ValidationError as RequestValidationError
 
 from chapbook.api.auth import OPTIONAL_TOKEN_DOC, caller, signed_in, token_required
 from chapbook.api.schemas import (
     ChapterIn,
+    FacetOut,
+    Facets,
     FieldErrors,
     Message,
     WorkDetail,
@@ -26,9 +30,17 @@ from chapbook.api.schemas import (
     WorkPatch,
     WorkSummary,
 )
+from chapbook.listings.query import (
+    FACET_TYPES,
+    FacetCount,
+    Filters,
+    find_works,
+    tags_by_name,
+)
 from chapbook.people.models import Pseud, User
+from chapbook.tags.models import TagType
 from chapbook.works.models import Work
-from chapbook.works.selectors import chapters_of, listing, with_blurb, works_visible_to
+from chapbook.works.selectors import chapters_of, with_blurb, works_visible_to
 from chapbook.works.services import (
     TAG_FIELDS,
     ChapterInput,
@@ -64,20 +76,134 @@ def work_detail(user: User | AnonymousUser, work_id: int) -> WorkDetail:
 @router.get(
     "",
     response={200: WorkPage, 400: FieldErrors},
-    summary="List works, most recently updated first",
+    summary="List and filter works, most recently updated first",
+    description=(
+        "Filters combine: every `include` must match, no `exclude` may, and each of "
+        "`rating`, `warning` and `category` needs any one of its values. An unknown tag name, "
+        "or a `rating`/`warning`/`category` that is not one, is a 400 naming it. A page past "
+        "the end is an empty page with the full count."
+    ),
     openapi_extra=OPTIONAL_TOKEN_DOC,
+    # Only so that `facets` is left out, not null, when it was not asked for: every
+    # other field of the page and its summaries is always set.
+    exclude_unset=True,
 )
 def list_works(request: HttpRequest, filters: Query[WorkFilters]) -> WorkPage:
-    works = listing(works_visible_to(caller(request)))
-    if filters.tag:
-        # Tag names are unique whatever their case, so this join cannot repeat a work.
-        works = works.filter(tags__name__iexact=filters.tag)
-    count = works.count()
-    start = (filters.page - 1) * filters.page_size
-    # Past the end is an empty page; skipping the query also keeps a huge page number
-    # from reaching the database as an OFFSET it cannot represent.
-    items = list(works[start : start + filters.page_size]) if start < count else []
-    return WorkPage(count=count, items=[WorkSummary.from_work(work) for work in items])
+    user = caller(request)
+    wanted = listing_filters(filters)
+    if wanted is None:
+        return empty_page(filters)
+    # Past this the offset alone outgrows any archive: ask for the first page, for the
+    # count and facets only, so a huge number never reaches the index as an offset.
+    beyond = filters.page > MAX_PAGE
+    result = find_works(
+        wanted, user=user, page=1 if beyond else filters.page, page_size=filters.page_size, facets=filters.facets
+    )
+    items = [WorkSummary.from_work(work) for work in page_works(user, [] if beyond else result.ids)]
+    if filters.facets:
+        return WorkPage(count=result.count, items=items, facets=facets_out(result.facets))
+    return WorkPage(count=result.count, items=items)
+
+
+# Farther than any archive's last page (10**8 works at 100 a page).
+MAX_PAGE = 10**6
+# Query parameter -> the fixed tag type its values must be, one any-of group each.
+FIXED_TYPE_PARAMETERS = {"rating": TagType.RATING, "warning": TagType.WARNING, "category": TagType.CATEGORY}
+WHAT_IT_TAKES = {"rating": "a rating", "warning": "an archive warning", "category": "a category"}
+
+
+def listing_filters(filters: WorkFilters) -> Filters | None:
+    """`filters` with tag names turned into ids, or None when the `tag` alias names no tag.
+
+    Raises a 400 (ninja's ValidationError, the shape of every query error) for unknown
+    names, and for rating/warning/category values that are tags of another type.
+    """
+    by_parameter = {name: getattr(filters, name) for name in ("include", "exclude", *FIXED_TYPE_PARAMETERS)}
+    alias = (filters.tag or "").strip()
+    # One lookup for every name in the request.
+    names = [name for values in by_parameter.values() for name in values if name]
+    tags, _missing = tags_by_name([*names, alias] if alias else names)
+    errors = []
+    for parameter, values in by_parameter.items():
+        unknown = unique(name for name in values if name and tag_key(name) not in tags)
+        if unknown:
+            errors.append(query_error(parameter, f"No such tag: {quoted(unknown)}."))
+        if parameter in FIXED_TYPE_PARAMETERS:
+            known = (tags[tag_key(name)] for name in values if tag_key(name) in tags)
+            wrong = unique(tag.name for tag in known if tag.type != FIXED_TYPE_PARAMETERS[parameter])
+            if wrong:
+                errors.append(query_error(parameter, f"Not {WHAT_IT_TAKES[parameter]}: {quoted(wrong)}."))
+    if errors:
+        raise RequestValidationError(errors)
+    if alias and tag_key(alias) not in tags:
+        # The older `tag` parameter answered an unknown name with an empty page; clients rely on it.
+        return None
+
+    def ids(values: Iterable[str]) -> tuple[int, ...]:
+        return tuple(unique(tags[tag_key(name)].pk for name in values if name))
+
+    groups = (ids(by_parameter[parameter]) for parameter in FIXED_TYPE_PARAMETERS)
+    return Filters(
+        include=ids([*by_parameter["include"], alias]),
+        exclude=ids(by_parameter["exclude"]),
+        any_of=tuple(group for group in groups if group),
+        complete=filters.complete,
+        crossover=filters.crossover,
+        language=filters.lang,
+        words_min=filters.words_min,
+        words_max=filters.words_max,
+        updated_since=filters.updated_since,
+        sort=filters.sort,
+        order=filters.order,
+    )
+
+
+def page_works(user: User | AnonymousUser, ids: list[int]) -> list[Work]:
+    """The page's works in the listing's order, through the visibility selector.
+
+    The index may be a moment behind: a work that stopped being visible since is
+    dropped here rather than shown.
+    """
+    if not ids:
+        return []
+    works = {work.pk: work for work in with_blurb(works_visible_to(user).filter(pk__in=ids))}
+    return [works[pk] for pk in ids if pk in works]
+
+
+def facets_out(facets: dict[str, list[FacetCount]]) -> Facets:
+    return Facets(
+        **{
+            str(tag_type): [FacetOut(name=facet.name, count=facet.count) for facet in facets.get(tag_type, [])]
+            for tag_type in FACET_TYPES
+        }
+    )
+
+
+def empty_page(filters: WorkFilters) -> WorkPage:
+    if filters.facets:
+        return WorkPage(count=0, items=[], facets=facets_out({}))
+    return WorkPage(count=0, items=[])
+
+
+def tag_key(name: str) -> str:
+    """How tags_by_name keys a name: runs of spaces are one space, in lower case."""
+    return " ".join(name.split()).lower()
+
+
+def query_error(parameter: str, message: str) -> dict[str, Any]:
+    return {"type": "value_error", "loc": ["query", parameter], "msg": message}
+
+
+def quoted(names: Iterable[str]) -> str:
+    return ", ".join(f"“{name}”" for name in names)
+
+
+T = TypeVar("T")
+
+
+def unique(values: Iterable[T]) -> list[T]:
+    """`values` without repeats, in their first order."""
+    return list(dict.fromkeys(values))
 
 
 @router.get(

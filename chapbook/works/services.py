@@ -339,7 +339,9 @@ def post_work(
         created_at=now,
         published_at=None if draft else now,
         updated_at=None if draft else now,
-        revised_at=now,
+        # Always the real time, even when backdated: the filter index and every cache
+        # key read it as "changed at".
+        revised_at=timezone.now(),
         source_site=source_site.strip(),
         source_url=source_url.strip(),
         prompt_text=prompt_text.strip(),
