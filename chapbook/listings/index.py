@@ -366,20 +366,25 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
     credit_sql = (
         f"SELECT c.work_id, c.pseud_id, c.position, p.name FROM {Creatorship._meta.db_table} c"
         f" JOIN {Pseud._meta.db_table} p ON p.id = c.pseud_id JOIN {work_table} w ON w.id = c.work_id"
-        f" WHERE c.accepted = %s AND w.draft = %s AND w.hidden = %s{where} ORDER BY c.work_id, c.position DESC, c.id DESC"
+        f" WHERE c.accepted = %s AND w.draft = %s AND w.hidden = %s{where} ORDER BY c.work_id, c.position, c.id"
     )
-    creator_key = np.zeros(n, dtype=f"S{KEY_BYTES}")
-    credit_rows: list[int] = []
+    credit_works: list[int] = []
     credit_pseuds: list[int] = []
+    credit_names: list[bytes] = []
     with connection.cursor() as cursor:
         cursor.execute(credit_sql, [True, False, False, *params])
         while chunk := cursor.fetchmany(50_000):
             for work_id, pseud_id, _position, name in chunk:
-                row = int(np.searchsorted(ids, work_id))
-                credit_rows.append(row)
+                credit_works.append(work_id)
                 credit_pseuds.append(pseud_id)
-                creator_key[row] = sort_key(name)  # the last one written is the first credited
-    pseud_offsets, pseud_flat = _csr(np.array(credit_rows, dtype=np.int64), np.array(credit_pseuds, dtype=np.int64), n)
+                credit_names.append(sort_key(name))
+    credit_rows = np.searchsorted(ids, np.array(credit_works, dtype=np.int64)).astype(np.int64)
+    # Rows come in credit order, so a work's first row is its first credited creator.
+    creator_key = np.zeros(n, dtype=f"S{KEY_BYTES}")
+    _unique_rows, first = np.unique(credit_rows, return_index=True)
+    if len(first):
+        creator_key[credit_rows[first]] = np.array(credit_names, dtype=f"S{KEY_BYTES}")[first]
+    pseud_offsets, pseud_flat = _csr(credit_rows, np.array(credit_pseuds, dtype=np.int64), n)
     pseud_keys, pseud_post_offsets, pseud_post_rows = _invert(pseud_offsets, pseud_flat)
     post_tags, post_offsets, post_rows = _invert(tag_offsets, tag_flat)
     tag_totals = np.bincount(tag_flat, minlength=int(tag_flat.max()) + 1 if len(tag_flat) else 1).astype(np.int64)

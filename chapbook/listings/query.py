@@ -116,7 +116,7 @@ def tags_by_name(names: Iterable[str]) -> tuple[dict[str, Tag], list[str]]:
     tags = Tag.objects.annotate(lowered=Lower("name")).filter(
         Q(lowered__in=list(wanted)) | Q(name__in=list(wanted.values()))
     )
-    found = {tag.name.lower(): tag for tag in tags}
+    found: dict[str, Tag] = {tag.name.lower(): tag for tag in tags}
     return found, [name for key, name in wanted.items() if key not in found]
 
 
