@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test serve bench check install
+.PHONY: demo test serve bench bench-filters check install
 
 $(BIN)/chapbook: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: install
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 2; }
 	$(BIN)/chapbook bench
+
+# Listing queries on the current archive: build one first with `chapbook generate --works N`.
+bench-filters: install
+	$(BIN)/chapbook bench filters
 
 check: install
 	$(BIN)/pip install --quiet -e '.[test,dev]'

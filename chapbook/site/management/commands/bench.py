@@ -124,8 +124,11 @@ class Command(BaseCommand):
     help = "Benchmark the work, tag and home pages against /healthz with the production server."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("suite", nargs="?", default="pages", choices=["pages", "downloads"],
-                            help="pages: work, tag and home pages; downloads: file build times and cached EPUBs")
+        parser.add_argument("suite", nargs="?", default="pages", choices=["pages", "downloads", "filters"],
+                            help="pages: work, tag and home pages; downloads: file build times and cached EPUBs; "
+                                 "filters: listing queries on the current archive (see chapbook generate)")
+        parser.add_argument("--repeat", type=int, default=40, help="filters: runs per query (default 40)")
+        parser.add_argument("--no-http", action="store_true", help="filters: the query layer only")
         parser.add_argument("--long-pdf", action="store_true", help="downloads: also build the 500,000-word PDF (minutes)")
         parser.add_argument("--build-times", nargs="*", type=int, help="internal: build files for these work ids")
         parser.add_argument("--duration", type=int, default=10, help="Seconds per page (default 10).")
@@ -135,6 +138,11 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="Keep the temporary archive.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["suite"] == "filters":
+            from chapbook.listings.bench import run
+
+            run(self.stdout.write, repeat=options["repeat"], port=options["port"], http=not options["no_http"])
+            return
         if options["prepare"]:
             work_ids = [prepare_archive()]
             if options["suite"] == "downloads":
