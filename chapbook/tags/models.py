@@ -71,6 +71,8 @@ class Tag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci")]
         ordering = ["name"]
+        # Given through the "Tag wranglers" group (created by a migration); superusers have it anyway.
+        permissions = [("wrangle_tag", "Can wrangle tags")]
 
     def __str__(self) -> str:
         return self.name

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from chapbook.tags.models import Tag, TagType, url_name_to_tag
+from chapbook.tags.services import can_wrangle
 from chapbook.works.blurbs import blurb_page
 from chapbook.works.models import WorkTag
 from chapbook.works.selectors import listing_order, works_visible_to
@@ -14,10 +17,39 @@ AUTOCOMPLETE_LIMIT = 10
 
 
 def tag_or_404(url_name: str) -> Tag:
-    tag = Tag.objects.filter(name__iexact=url_name_to_tag(url_name)).first()
+    tag = Tag.objects.select_related("synonym_of").filter(name__iexact=url_name_to_tag(url_name)).first()
     if tag is None:
         raise Http404("No such tag.")
     return tag
+
+
+@dataclass
+class TagLinks:
+    """How a tag is wrangled, as its page and its wrangling page show it.
+
+    `parents` and `children` are of the tag's own type: meta and sub-tags, or for a
+    fandom its parent and child fandoms. `fandoms` are the fandoms a character,
+    relationship or additional tag belongs to.
+    """
+
+    synonyms: list[Tag]
+    parents: list[Tag]
+    children: list[Tag]
+    fandoms: list[Tag]
+
+
+def tag_links(tag: Tag, synonyms: QuerySet[Tag] | None = None) -> TagLinks:
+    parents = list(tag.parents.all())
+    return TagLinks(
+        synonyms=list(synonyms if synonyms is not None else tag.synonyms.all()),
+        parents=[p for p in parents if p.type == tag.type],
+        children=list(tag.children.filter(type=tag.type)),
+        fandoms=[p for p in parents if p.type == TagType.FANDOM and tag.type != TagType.FANDOM],
+    )
+
+
+def _visible_tags(request: HttpRequest) -> QuerySet[WorkTag]:
+    return WorkTag.objects.filter(work__in=works_visible_to(request.user).filter(draft=False).values("pk"))
 
 
 def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
@@ -27,8 +59,15 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
         # A tag only a draft or a restricted work carries would tell its name to readers
         # who may not see that work.
         raise Http404("No such tag.")
+    wrangler = can_wrangle(request.user)
+    synonyms = tag.synonyms.all()
+    if not wrangler:
+        # Synonyms are creators' own tags, so the same rule: only those on a work the
+        # reader may see are named. Parents, children and fandoms are canonical.
+        synonyms = synonyms.filter(pk__in=_visible_tags(request).values("tag"))
     page = blurb_page(works, request.GET.get("page"))
-    return render(request, "tags/tag_detail.html", {"tag": tag, "page": page})
+    context = {"tag": tag, "page": page, "links": tag_links(tag, synonyms), "can_wrangle": wrangler}
+    return render(request, "tags/tag_detail.html", context)
 
 
 def fandom_index(request: HttpRequest) -> HttpResponse:
