@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("chapbook.people.urls")),
     path("", include("chapbook.works.urls")),
     path("", include("chapbook.tags.urls")),
+    path("", include("chapbook.listings.urls")),
     path("", include("chapbook.imports.urls")),
     path("", include("chapbook.downloads.urls")),
     path("api/", include("chapbook.api.urls")),

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.datastructures import MultiValueDict
 
-from chapbook.listings.query import CROSSOVER_CHOICES, SORT_LABELS, Filters, tags_by_name
+from chapbook.listings.query import (
+    CROSSOVER_CHOICES,
+    SORT_LABELS,
+    Filters,
+    tags_by_name,
+)
 from chapbook.tags.models import CATEGORIES, RATINGS, WARNINGS, Tag, TagType
 from chapbook.works.models import LANGUAGES
 from chapbook.works.services import split_tag_names
@@ -25,6 +31,7 @@ FIXED_FIELDS: dict[str, tuple[TagType, list[str]]] = {
 CROSSOVER_LABELS = {"": "Include crossovers", "only": "Only crossovers", "exclude": "Exclude crossovers"}
 ORDER_CHOICES = [("", "Default order"), ("desc", "Descending"), ("asc", "Ascending")]
 MAX_SAVED_EXCLUSIONS = 200
+WORDS_ERROR = "A word count cannot be negative."
 
 
 class TagNamesInput(forms.TextInput):
@@ -75,8 +82,12 @@ class ListingForm(forms.Form):
         label="Crossovers", required=False, choices=[(value, CROSSOVER_LABELS[value]) for value in CROSSOVER_CHOICES]
     )
     language = forms.ChoiceField(label="Language", required=False, choices=[("", "Any language"), *LANGUAGES])
-    words_min = forms.IntegerField(label="Words from", required=False, min_value=0, max_value=10**9)
-    words_max = forms.IntegerField(label="Words to", required=False, min_value=0, max_value=10**9)
+    words_min = forms.IntegerField(
+        label="Words from", required=False, min_value=0, max_value=10**9, error_messages={"min_value": WORDS_ERROR}
+    )
+    words_max = forms.IntegerField(
+        label="Words to", required=False, min_value=0, max_value=10**9, error_messages={"min_value": WORDS_ERROR}
+    )
     updated_since = forms.DateField(
         label="Updated since", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

@@ -86,6 +86,8 @@ class TagGraph:
     _filter: dict[int, tuple[int, ...]] = field(default_factory=dict)
     _roots: dict[int, frozenset[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _type_array: np.ndarray | None = None
+    _type_array_tags: int = 0
 
     @classmethod
     def load(cls, stamp: Any = None) -> TagGraph:
@@ -161,10 +163,15 @@ class TagGraph:
         )
 
     def type_array(self, size: int) -> np.ndarray:
+        """Tag id -> type code (-1 for no tag), reused until the graph learns new tags."""
+        cached = self._type_array
+        if cached is not None and len(cached) == size and self._type_array_tags == len(self.types):
+            return cached
         codes = np.full(size, -1, dtype=np.int8)
         for pk, code in list(self.types.items()):
             if pk < size:
                 codes[pk] = code
+        self._type_array, self._type_array_tags = codes, len(self.types)
         return codes
 
 

@@ -1,10 +1,11 @@
 from django.urls import path
 
+from chapbook.listings import views as listings
 from chapbook.works.views import chapters, posting, reading
 
 app_name = "works"
 urlpatterns = [
-    path("works/", reading.work_index, name="index"),
+    path("works/", listings.work_index, name="index"),
     path("works/new", posting.work_new, name="new"),
     path("works/<int:pk>/", reading.work_detail, name="detail"),
     path("works/<int:pk>/edit", posting.work_edit, name="edit"),

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from chapbook.listings.views import user_works_page
 from chapbook.people.forms import ProfileForm
 from chapbook.people.models import Pseud, User
 from chapbook.works.blurbs import blurb_page
@@ -44,9 +45,8 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 
 
 def user_works(request: HttpRequest, username: str) -> HttpResponse:
-    user = user_or_404(username)
-    page = credited_works(request, user.pseuds.all())
-    return render(request, "people/user_works.html", {"profile_user": user, "page": page})
+    # The filtered listing, as on a tag: drafts stay on their work pages, as on AO3.
+    return user_works_page(request, user_or_404(username))
 
 
 @login_required
