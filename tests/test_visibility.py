@@ -53,22 +53,25 @@ class Page:
     # not on a page everyone may open; "count": the fandom index counts it or leaves its fandom out.
     kind: str
     url: Callable[[World, str], str]
-    # As on AO3, the public listings never show drafts, not even to their creators.
+    # As on AO3, the public listings never show drafts, not even to their creators, and
+    # the filtered listings leave out works a moderator hid (staff find those in moderation).
     lists_drafts: bool = True
+    lists_hidden: bool = True
 
 
 PAGES = {
     "work_page": Page("own", lambda w, s: f"/works/{w.works[s].pk}/"),
     "chapter_page": Page("own", lambda w, s: f"/works/{w.works[s].pk}/chapters/2/"),
     "home": Page("listing", lambda w, s: "/", lists_drafts=False),
-    "works_index": Page("listing", lambda w, s: "/works/", lists_drafts=False),
+    "works_index": Page("listing", lambda w, s: "/works/", lists_drafts=False, lists_hidden=False),
     "tag_page": Page("listing", lambda w, s: f"/tags/{FREEFORM}/", lists_drafts=False),
+    "tag_works": Page("listing", lambda w, s: f"/tags/{FREEFORM}/works", lists_drafts=False, lists_hidden=False),
     "fandom_index": Page("count", lambda w, s: "/fandoms/", lists_drafts=False),
     "series_page": Page("own", lambda w, s: f"/series/{w.series[s].pk}/"),
     "profile": Page("listing", lambda w, s: "/users/alice"),
     "pseud_page": Page("listing", lambda w, s: "/users/alice/pseuds/alice"),
-    # The API is how a creator's own tools find their drafts, so it lists them to their creators.
-    "api_list": Page("listing", lambda w, s: "/api/v1/works"),
+    # The API's list is the filtered listing: a creator's tools read drafts by id.
+    "api_list": Page("listing", lambda w, s: "/api/v1/works", lists_drafts=False, lists_hidden=False),
     "api_detail": Page("own", lambda w, s: f"/api/v1/works/{w.works[s].pk}"),
 }
 
@@ -133,6 +136,8 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
 
 def should_see(persona: str, state: str, page: Page) -> bool:
     if state == "draft" and not page.lists_drafts:
+        return False
+    if state == "hidden" and not page.lists_hidden:
         return False
     return persona in WHO_SEES[state]
 
