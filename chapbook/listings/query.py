@@ -22,6 +22,7 @@ from django.db.models.functions import Lower
 
 from chapbook.listings import index
 from chapbook.listings.index import TYPE_CODES, Segment
+from chapbook.search.backend import Hits
 from chapbook.tags.models import Tag, TagType
 from chapbook.works.blurbs import version_rows
 from chapbook.works.selectors import works_visible_to
@@ -38,6 +39,8 @@ SORT_LABELS = {
     "comments": "Comments",
     "bookmarks": "Bookmarks",
 }
+# "best" (relevance) is only for full-text search, which passes its hits.
+SEARCH_SORTS = ("best", *SORTS)
 # Titles and names read A to Z; everything else starts with the newest or the biggest.
 ASCENDING_BY_DEFAULT = {"title", "creator"}
 CROSSOVER_CHOICES = ("", "only", "exclude")
@@ -206,9 +209,17 @@ def _top(values: np.ndarray, ids: np.ndarray, k: int, descending: bool) -> np.nd
     return candidates[order]
 
 
-def _page(view: index.View, masks: list[np.ndarray], filters: Filters, k: int) -> list[int]:
+def _page(
+    view: index.View, masks: list[np.ndarray], filters: Filters, k: int, scores: list[np.ndarray] | None = None
+) -> list[int]:
     """The first `k` matching work ids in the listing's order, across every segment."""
     descending = filters.descending
+    if filters.sort == "best" and scores is not None:
+        # Scores are comparable across segments: one merge, best first, newer ids first on ties.
+        all_ids = np.concatenate([segment.ids[mask] for (segment, _alive), mask in zip(view.segments, masks)])
+        all_scores = np.concatenate([score[mask] for score, mask in zip(scores, masks)])
+        order = _top(all_scores, all_ids, k, descending=not filters.order == "asc")
+        return [int(pk) for pk in all_ids[order]]
     picked: list[tuple[Segment, np.ndarray]] = []
     for (segment, _alive), mask in zip(view.segments, masks):
         rows = np.flatnonzero(mask)
@@ -293,9 +304,21 @@ def _facets(view: index.View, masks: list[np.ndarray]) -> dict[str, list[FacetCo
     return facets
 
 
-def find_works(filters: Filters, *, user: Any, page: int = 1, page_size: int = 20, facets: bool = False) -> Result:
-    """One page of the works matching `filters` that `user` may see in listings."""
-    if filters.sort not in SORTS:
+def find_works(
+    filters: Filters,
+    *,
+    user: Any,
+    page: int = 1,
+    page_size: int = 20,
+    facets: bool = False,
+    hits: Hits | None = None,
+) -> Result:
+    """One page of the works matching `filters` that `user` may see in listings.
+
+    `hits`, from full-text search, narrows the works to those it holds and allows the
+    sort "best" (its scores, best first).
+    """
+    if filters.sort not in SORTS and not (filters.sort == "best" and hits is not None):
         raise ValueError(f"Unknown sort {filters.sort!r}.")
     view = index.current_view()
     graph = view.graph
@@ -307,9 +330,21 @@ def find_works(filters: Filters, *, user: Any, page: int = 1, page_size: int = 2
         guest=not (user is not None and user.is_authenticated),
     )
     masks = [_matches(segment, alive, filters, plan) for segment, alive in view.segments]
+    scores: list[np.ndarray] | None = None
+    if hits is not None:
+        scores = []
+        for (segment, _alive), mask in zip(view.segments, masks):
+            at = np.searchsorted(hits.ids, segment.ids)
+            inside = at < len(hits.ids)
+            found = np.zeros(len(segment), dtype=bool)
+            found[inside] = hits.ids[at[inside]] == segment.ids[inside]
+            mask &= found
+            score = np.zeros(len(segment), dtype=np.float64)
+            score[found] = hits.scores[at[found]]
+            scores.append(score)
     count = sum(int(np.count_nonzero(mask)) for mask in masks)
     start = (max(page, 1) - 1) * page_size
-    ids = _page(view, masks, filters, start + page_size)[start:] if start < count else []
+    ids = _page(view, masks, filters, start + page_size, scores)[start:] if start < count else []
     return Result(count=count, ids=ids, facets=_facets(view, masks) if facets else {})
 
 

@@ -1,0 +1,48 @@
+"""One interface for full-text search; SQLite FTS5 or PostgreSQL full-text behind it.
+
+The rest of Chapbook calls `get_backend()` and never asks which database is in use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from chapbook.lib.searchquery import Query
+
+
+@dataclass
+class Hits:
+    """Every listed work matching a query: ids ascending, with a relevance score each."""
+
+    ids: np.ndarray  # int64, ascending, unique
+    scores: np.ndarray  # float64, same order; higher is a better match
+
+
+@dataclass(frozen=True)
+class Snippet:
+    html: str  # escaped text with the matched words in <mark>
+    # The chapter the snippet comes from (its position), or None for title/summary/notes/tags.
+    chapter: int | None = None
+
+
+class SearchBackend(Protocol):
+    def index_works(self, work_ids: Sequence[int]) -> None:
+        """(Re)index these works from the database; works no longer listed are removed."""
+
+    def remove_works(self, work_ids: Sequence[int]) -> None: ...
+
+    def reindex_all(self, progress: object = None) -> int:
+        """Rebuild the whole index; returns the number of works indexed."""
+
+    def match(self, query: Query) -> Hits:
+        """Listed works matching `query` (query.is_empty is never passed)."""
+
+    def snippets(self, query: Query, work_ids: Sequence[int]) -> dict[int, Snippet]:
+        """A highlighted snippet for each of a page's works, where it matched."""
+
+
+def get_backend() -> SearchBackend:
+    raise NotImplementedError
