@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
@@ -100,6 +101,13 @@ def make_archive(author: Any, co_author: Any, count: int = 28) -> None:
     rng = random.Random(20261123)
     for number in range(count):
         random_work(author if number % 3 else co_author, rng, number)
+    # More filter tags than a row of the index's tag matrix holds: the rest spill over.
+    build_work(
+        co_author,
+        title="Many tags",
+        tags=default_tags(fandoms=["Star Trek"], freeforms=["Fluff", "AU", *(f"Extra {i:02d}" for i in range(30))]),
+        draft=False,
+    )
     wrangle()
 
 
@@ -281,6 +289,7 @@ def test_the_snapshot_is_used_and_reports_what_changed_since(
     view = index.current_view()
     assert view.snapshot is not None
     assert len(view.snapshot) >= 20
+    assert max(np.diff(view.snapshot.tag_offsets)) > index.TAG_MATRIX_WIDTH
     # The edited, restricted and new works are the delta; the deleted one is hidden.
     assert 3 <= view.delta_size <= 4
     alive = view.segments[0][1]

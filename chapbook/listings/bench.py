@@ -141,7 +141,7 @@ def run(write: Callable[[str], None], *, repeat: int, port: int, http: bool) -> 
     for facets in (False, True):
         for case in cases:
             result = find_works(case.filters, user=guest, page=case.page, facets=facets)
-            samples = time_calls(lambda c=case, f=facets: find_works(c.filters, user=guest, page=c.page, facets=f), repeat)
+            samples = time_calls(lambda c=case, f=facets: find_works(c.filters, user=guest, page=c.page, facets=f), repeat)  # type: ignore[misc]
             label = case.name + (" + facets" if facets else "")
             p50 = percentile(samples, 50)
             write(f"{label:<48}{result.count:>10,}{p50:>9.2f}{percentile(samples, 95):>9.2f}{p50 / base_p50:>7.1f}")
@@ -176,7 +176,7 @@ def _run_http(write: Callable[[str], None], cases: list[Case], *, repeat: int, p
                 path = "/api/v1/works?" + urlencode(params, doseq=True)
                 with urllib.request.urlopen(base + path, timeout=120) as response:
                     body = json.loads(response.read())
-                samples = time_calls(lambda p=path: get(p), repeat)
+                samples = time_calls(lambda p=path: get(p), repeat)  # type: ignore[misc]
                 label = case.name + (" + facets" if facets else "")
                 write(f"{label:<48}{body['count']:>10,}{percentile(samples, 50):>9.2f}{percentile(samples, 95):>9.2f}")
     finally:

@@ -204,8 +204,13 @@ ARRAY_FIELDS = (
     "ids", "restricted", "complete", "crossover", "language", "words", "posted", "updated",
     "kudos", "hits", "comments", "bookmarks", "title_key", "creator_key", "title_rank", "creator_rank",
     "tag_offsets", "tag_flat", "post_tags", "post_offsets", "post_rows",
-    "pseud_keys", "pseud_offsets", "pseud_rows", "tag_totals",
+    "pseud_keys", "pseud_offsets", "pseud_rows", "tag_totals", "tag_matrix", "orders",
 )  # fmt: skip
+# The sorts every listing offers, in the order of `Segment.orders`' rows.
+ORDER_KEYS = ("updated", "posted", "words", "kudos", "hits", "comments", "bookmarks", "title", "creator")
+# Most works have fewer filter tags than this; a row of this width per work makes a facet
+# count one contiguous copy instead of a scattered gather (longer rows spill to the CSR).
+TAG_MATRIX_WIDTH = 24
 
 
 @dataclass
@@ -237,6 +242,8 @@ class Segment:
     pseud_offsets: np.ndarray
     pseud_rows: np.ndarray
     tag_totals: np.ndarray  # filter tag id -> works in this segment carrying it
+    tag_matrix: np.ndarray  # int32 (rows, TAG_MATRIX_WIDTH): each row's first filter tags, 0-padded
+    orders: np.ndarray  # int32 (len(ORDER_KEYS), rows): rows in ascending (key, id) order
     languages: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -280,31 +287,55 @@ def _ranks(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _fetch(sql: str, params: Sequence[Any], columns: int, dtype: Any = np.int64) -> np.ndarray:
-    """A query's integer rows straight into an (n, columns) array, without a list of tuples."""
+def _works_rows(since: dt.datetime | None) -> list[tuple[Any, ...]]:
+    # Raw SQL: the ORM's datetime converters would cost seconds at a million works.
+    table = Work._meta.db_table
+    sql = (
+        f"SELECT id, restricted, complete, language, word_count, published_at, updated_at,"
+        f" kudos_count, hits_count, comments_count, bookmarks_count, title FROM {table}"
+        f" WHERE draft = %s AND hidden = %s"
+    )
+    params: list[Any] = [False, False]
+    if since is not None:
+        sql += " AND revised_at > %s"
+        params.append(since)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        chunks = []
-        while True:
-            rows = cursor.fetchmany(100_000)
-            if not rows:
-                break
-            chunks.append(np.array(rows, dtype=dtype).reshape(-1, columns))
-    return np.concatenate(chunks) if chunks else np.zeros((0, columns), dtype=dtype)
+        cursor.execute(sql + " ORDER BY id", params)
+        return cursor.fetchall()
+
+
+def _tag_pairs(ids: np.ndarray, since: dt.datetime | None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, raw tag id) of every tag on the listed works.
+
+    The database concatenates each work's tag ids into one string and numpy parses all
+    of them at once: turning seventeen million rows into Python tuples would take longer
+    than everything else the build does.
+    """
+    work_table, tag_table = Work._meta.db_table, WorkTag._meta.db_table
+    concat = "group_concat(wt.tag_id)" if connection.vendor == "sqlite" else "string_agg(wt.tag_id::text, ',')"
+    sql = (
+        f"SELECT wt.work_id, {concat} FROM {tag_table} wt JOIN {work_table} w ON w.id = wt.work_id"
+        f" WHERE w.draft = %s AND w.hidden = %s"
+    )
+    params: list[Any] = [False, False]
+    if since is not None:
+        sql += " AND w.revised_at > %s"
+        params.append(since)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " GROUP BY wt.work_id", params)
+        grouped = cursor.fetchall()
+    if not grouped:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    work_ids = np.fromiter((row[0] for row in grouped), dtype=np.int64, count=len(grouped))
+    lengths = np.fromiter((row[1].count(",") + 1 for row in grouped), dtype=np.int64, count=len(grouped))
+    tags = np.fromstring(",".join(row[1] for row in grouped), dtype=np.int64, sep=",")
+    rows = np.repeat(np.searchsorted(ids, work_ids), lengths)
+    return rows.astype(np.int64), tags
 
 
 def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: dict[str, Any] | None = None) -> Segment:
     """Arrays for the listed works (all of them, or those revised after `since`)."""
-    works = Work.objects.filter(draft=False, hidden=False)
-    if since is not None:
-        works = works.filter(revised_at__gt=since)
-    works = works.order_by("pk")
-    rows = list(
-        works.values_list(
-            "pk", "restricted", "complete", "language", "word_count", "published_at", "updated_at",
-            "kudos_count", "hits_count", "comments_count", "bookmarks_count", "title",
-        ).iterator(chunk_size=20000)
-    )  # fmt: skip
+    rows = _works_rows(since)
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
     languages = sorted({r[3] for r in rows})
@@ -326,21 +357,13 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
     }
     del rows
 
-    work_table, tag_table = Work._meta.db_table, WorkTag._meta.db_table
+    work_table = Work._meta.db_table
     where = ""
     params: list[Any] = []
     if since is not None:
         where = " AND w.revised_at > %s"
         params.append(since)
-    pairs = _fetch(
-        f"SELECT wt.work_id, wt.tag_id FROM {tag_table} wt JOIN {work_table} w ON w.id = wt.work_id"
-        f" WHERE w.draft = %s AND w.hidden = %s{where}",
-        [False, False, *params],
-        2,
-    )
-    work_rows = np.searchsorted(ids, pairs[:, 0]).astype(np.int64)
-    raw_tags = pairs[:, 1]
-    del pairs
+    work_rows, raw_tags = _tag_pairs(ids, since)
 
     # Each raw tag expands to its filter tags (synonym resolved, meta tags added).
     unique_raw = np.unique(raw_tags)
@@ -363,9 +386,13 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
     raw_is_fandom = np.fromiter((graph.types.get(int(t)) == fandom_code for t in unique_raw), dtype=bool)
     fandom_pairs = raw_is_fandom[raw_index]
     fandom_rows, fandom_tags = work_rows[fandom_pairs], raw_tags[fandom_pairs]
+    by_row = np.argsort(fandom_rows, kind="stable")
+    fandom_rows, fandom_tags = fandom_rows[by_row], fandom_tags[by_row]
     per_work = np.bincount(fandom_rows, minlength=n)
+    fandom_starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per_work, out=fandom_starts[1:])
     for row in np.flatnonzero(per_work > 1):
-        tags_of_row = fandom_tags[fandom_rows == row] if per_work[row] else []
+        tags_of_row = fandom_tags[fandom_starts[row] : fandom_starts[row + 1]]
         crossover[row] = graph.is_crossover([int(t) for t in tags_of_row])
     segment_fields["crossover"] = crossover
 
@@ -394,13 +421,27 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
     pseud_offsets, pseud_flat = _csr(credit_rows, np.array(credit_pseuds, dtype=np.int64), n)
     pseud_keys, pseud_post_offsets, pseud_post_rows = _invert(pseud_offsets, pseud_flat)
     post_tags, post_offsets, post_rows = _invert(tag_offsets, tag_flat)
+    row_lengths = np.diff(tag_offsets)
+    entry_rows = np.repeat(np.arange(n, dtype=np.int64), row_lengths)
+    entry_positions = np.arange(len(tag_flat), dtype=np.int64) - tag_offsets[entry_rows]
+    in_matrix = entry_positions < TAG_MATRIX_WIDTH
+    tag_matrix = np.zeros((n, TAG_MATRIX_WIDTH), dtype=np.int32)
+    tag_matrix[entry_rows[in_matrix], entry_positions[in_matrix]] = tag_flat[in_matrix]
+    del entry_rows, entry_positions, in_matrix
+    title_rank, creator_rank = _ranks(title_key, ids), _ranks(creator_key, ids)
+    ranked = {**segment_fields, "title": title_rank, "creator": creator_rank}
+    orders = np.zeros((len(ORDER_KEYS), n), dtype=np.int32)
+    for at, key in enumerate(ORDER_KEYS):
+        orders[at] = np.lexsort((ids, ranked[key]))
     tag_totals = np.bincount(tag_flat, minlength=int(tag_flat.max()) + 1 if len(tag_flat) else 1).astype(np.int64)
 
     return Segment(
         **segment_fields,
         creator_key=creator_key,
-        title_rank=_ranks(title_key, ids),
-        creator_rank=_ranks(creator_key, ids),
+        title_rank=title_rank,
+        creator_rank=creator_rank,
+        tag_matrix=tag_matrix,
+        orders=orders,
         tag_offsets=tag_offsets,
         tag_flat=tag_flat,
         post_tags=post_tags,

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from chapbook.listings import index
-from chapbook.listings.index import TYPE_CODES, Segment
+from chapbook.listings.index import ORDER_KEYS, TAG_MATRIX_WIDTH, TYPE_CODES, Segment
 from chapbook.search.backend import Hits
 from chapbook.tags.models import Tag, TagType
 from chapbook.works.blurbs import version_rows
@@ -222,9 +222,13 @@ def _page(
         return [int(pk) for pk in all_ids[order]]
     picked: list[tuple[Segment, np.ndarray]] = []
     for (segment, _alive), mask in zip(view.segments, masks):
-        rows = np.flatnonzero(mask)
-        if not len(rows):
+        matched = int(np.count_nonzero(mask))
+        if not matched:
             continue
+        if matched * DENSE_SHARE >= len(segment):
+            picked.append((segment, _walk_order(segment, mask, matched, filters.sort, descending, k)))
+            continue
+        rows = np.flatnonzero(mask)
         ids = segment.ids[rows]
         if filters.sort in _NUMERIC_SORTS:
             values = getattr(segment, _NUMERIC_SORTS[filters.sort])[rows]
@@ -249,20 +253,49 @@ def _page(
     return [int(pk) for pk in ids[order]]
 
 
+# A result holding at least 1/DENSE_SHARE of a segment is paged by walking the segment's
+# precomputed sort order; a sparser one is sorted on its own (it is small).
+DENSE_SHARE = 32
+
+
+def _walk_order(segment: Segment, mask: np.ndarray, matched: int, sort: str, descending: bool, k: int) -> np.ndarray:
+    """The first `k` matching rows in sort order, reading the precomputed order in chunks."""
+    order = segment.orders[ORDER_KEYS.index(sort)]
+    n = len(order)
+    # Enough of the order to hold k matches at this density, with room to spare.
+    chunk = max(4096, int(k * n / matched * 1.25))
+    found: list[np.ndarray] = []
+    need, position = k, 0
+    while need > 0 and position < n:
+        if descending:
+            part = order[max(n - position - chunk, 0) : n - position][::-1]
+        else:
+            part = order[position : position + chunk]
+        rows = part[mask[part]][:need]
+        found.append(rows)
+        need -= len(rows)
+        position += chunk
+        chunk *= 2
+    return np.concatenate(found) if found else order[:0]
+
+
 def _ranks_of(keys: list[bytes]) -> list[int]:
     ranking = {key: rank for rank, key in enumerate(sorted(set(keys)))}
     return [ranking[key] for key in keys]
 
 
-def _gather(offsets: np.ndarray, flat: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The CSR values of `rows`, concatenated."""
-    starts = offsets[rows]
-    lengths = offsets[rows + 1] - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return flat[:0]
-    steps = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total, dtype=np.int64)
-    return flat[steps]
+def _row_tag_counts(segment: Segment, rows: np.ndarray, size: int) -> np.ndarray:
+    """How many of `rows` carry each filter tag (index 0 is padding, not a tag)."""
+    counts = np.bincount(segment.tag_matrix[rows].ravel(), minlength=size)[:size]
+    lengths = segment.tag_offsets[rows + 1] - segment.tag_offsets[rows]
+    long_rows = rows[lengths > TAG_MATRIX_WIDTH]
+    if len(long_rows):
+        # The few rows longer than the matrix: their remaining tags from the CSR.
+        starts = segment.tag_offsets[long_rows] + TAG_MATRIX_WIDTH
+        ends = segment.tag_offsets[long_rows + 1]
+        rest = np.concatenate([segment.tag_flat[a:b] for a, b in zip(starts.tolist(), ends.tolist())])
+        counts += np.bincount(rest, minlength=size)[:size]
+    return counts
 
 
 def _facet_counts(view: index.View, masks: list[np.ndarray]) -> np.ndarray:
@@ -273,14 +306,13 @@ def _facet_counts(view: index.View, masks: list[np.ndarray]) -> np.ndarray:
         if matched == 0:
             continue
         if matched * 2 <= len(segment):
-            tags = _gather(segment.tag_offsets, segment.tag_flat, np.flatnonzero(mask))
-            counts += np.bincount(tags, minlength=size)[:size]
+            counts += _row_tag_counts(segment, np.flatnonzero(mask), size)
         else:
             # Most of the segment matches: count what does not, and subtract from the totals.
-            tags = _gather(segment.tag_offsets, segment.tag_flat, np.flatnonzero(~mask))
             totals = np.zeros(size, dtype=np.int64)
             totals[: len(segment.tag_totals)] = segment.tag_totals[:size]
-            counts += totals - np.bincount(tags, minlength=size)[:size]
+            counts += totals - _row_tag_counts(segment, np.flatnonzero(~mask), size)
+    counts[0] = 0
     return counts
 
 
