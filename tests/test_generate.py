@@ -9,8 +9,9 @@ from __future__ import annotations
 import html
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from io import StringIO
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -229,7 +230,7 @@ def test_appending_with_the_same_seed_reuses_the_tags(db: None) -> None:
 def test_the_same_seed_draws_the_same_archive() -> None:
     plan_a, works_a = draw(5000, seed=11, blocks=2)
     plan_b, works_b = draw(5000, seed=11, blocks=2)
-    plan_c, works_c = draw(5000, seed=12, blocks=2)
+    _, works_c = draw(5000, seed=12, blocks=2)
     assert plan_a.names == plan_b.names and plan_a.parents == plan_b.parents
     assert works_a.title == works_b.title
     assert np.array_equal(works_a.tag_plan, works_b.tag_plan)
@@ -238,7 +239,7 @@ def test_the_same_seed_draws_the_same_archive() -> None:
 
 
 def test_about_17_tags_per_work_and_most_often_11() -> None:
-    plan, works = draw(200_000, seed=1, blocks=20)
+    _, works = draw(200_000, seed=1, blocks=20)
     per_work = np.bincount(works.tag_work, minlength=works.count)
     assert 15.5 <= per_work.mean() <= 18.5
     assert 10 <= np.bincount(per_work).argmax() <= 12
