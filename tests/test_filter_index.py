@@ -289,7 +289,7 @@ def test_the_snapshot_is_used_and_reports_what_changed_since(
     view = index.current_view()
     assert view.snapshot is not None
     assert len(view.snapshot) >= 20
-    assert max(np.diff(view.snapshot.tag_offsets)) > index.TAG_MATRIX_WIDTH
+    assert max(np.diff(view.snapshot.tag_offsets)) > view.snapshot.tag_matrix.shape[1]
     # The edited, restricted and new works are the delta; the deleted one is hidden.
     assert 3 <= view.delta_size <= 4
     alive = view.segments[0][1]

@@ -208,9 +208,9 @@ ARRAY_FIELDS = (
 )  # fmt: skip
 # The sorts every listing offers, in the order of `Segment.orders`' rows.
 ORDER_KEYS = ("updated", "posted", "words", "kudos", "hits", "comments", "bookmarks", "title", "creator")
-# Most works have fewer filter tags than this; a row of this width per work makes a facet
-# count one contiguous copy instead of a scattered gather (longer rows spill to the CSR).
-TAG_MATRIX_WIDTH = 24
+# Bounds of the tag matrix's width: a row per work, holding the first filter tags of most
+# works, makes a facet count one contiguous copy instead of a scattered gather.
+TAG_MATRIX_WIDTH = (8, 48)
 
 
 @dataclass
@@ -242,7 +242,7 @@ class Segment:
     pseud_offsets: np.ndarray
     pseud_rows: np.ndarray
     tag_totals: np.ndarray  # filter tag id -> works in this segment carrying it
-    tag_matrix: np.ndarray  # int32 (rows, TAG_MATRIX_WIDTH): each row's first filter tags, 0-padded
+    tag_matrix: np.ndarray  # int32 (rows, width): each row's first filter tags, 0-padded
     orders: np.ndarray  # int32 (len(ORDER_KEYS), rows): rows in ascending (key, id) order
     languages: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
@@ -424,8 +424,10 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
     row_lengths = np.diff(tag_offsets)
     entry_rows = np.repeat(np.arange(n, dtype=np.int64), row_lengths)
     entry_positions = np.arange(len(tag_flat), dtype=np.int64) - tag_offsets[entry_rows]
-    in_matrix = entry_positions < TAG_MATRIX_WIDTH
-    tag_matrix = np.zeros((n, TAG_MATRIX_WIDTH), dtype=np.int32)
+    # Wide enough for nine works in ten; the rest spill over to the CSR.
+    width = int(np.clip(np.percentile(row_lengths, 90), *TAG_MATRIX_WIDTH)) if n else TAG_MATRIX_WIDTH[0]
+    in_matrix = entry_positions < width
+    tag_matrix = np.zeros((n, width), dtype=np.int32)
     tag_matrix[entry_rows[in_matrix], entry_positions[in_matrix]] = tag_flat[in_matrix]
     del entry_rows, entry_positions, in_matrix
     title_rank, creator_rank = _ranks(title_key, ids), _ranks(creator_key, ids)

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
-from django.db.models import Q
 from django.db.models.functions import Lower
 
 from chapbook.listings import index
-from chapbook.listings.index import ORDER_KEYS, TAG_MATRIX_WIDTH, TYPE_CODES, Segment
+from chapbook.listings.index import ORDER_KEYS, TYPE_CODES, Segment
 from chapbook.search.backend import Hits
 from chapbook.tags.models import Tag, TagType
 from chapbook.works.blurbs import version_rows
@@ -115,11 +114,14 @@ def tags_by_name(names: Iterable[str]) -> tuple[dict[str, Tag], list[str]]:
     wanted = {" ".join(name.split()).lower(): " ".join(name.split()) for name in names if name.strip()}
     if not wanted:
         return {}, []
-    # SQLite's LOWER() folds ASCII only, so non-ASCII names are also tried as written.
-    tags = Tag.objects.annotate(lowered=Lower("name")).filter(
-        Q(lowered__in=list(wanted)) | Q(name__in=list(wanted.values()))
-    )
+    # The unique index on LOWER(name) answers this; an OR with another column would not.
+    tags = Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(wanted))
     found: dict[str, Tag] = {tag.name.lower(): tag for tag in tags}
+    # SQLite's LOWER() folds ASCII only (its unique constraint does the same), so a
+    # non-ASCII name not found yet is tried exactly as written.
+    retry = [name for key, name in wanted.items() if key not in found and not name.isascii()]
+    for tag in Tag.objects.filter(name__in=retry) if retry else ():
+        found[tag.name.lower()] = tag
     return found, [name for key, name in wanted.items() if key not in found]
 
 
@@ -286,15 +288,17 @@ def _ranks_of(keys: list[bytes]) -> list[int]:
 
 def _row_tag_counts(segment: Segment, rows: np.ndarray, size: int) -> np.ndarray:
     """How many of `rows` carry each filter tag (index 0 is padding, not a tag)."""
+    width = segment.tag_matrix.shape[1]
     counts = np.bincount(segment.tag_matrix[rows].ravel(), minlength=size)[:size]
-    lengths = segment.tag_offsets[rows + 1] - segment.tag_offsets[rows]
-    long_rows = rows[lengths > TAG_MATRIX_WIDTH]
-    if len(long_rows):
-        # The few rows longer than the matrix: their remaining tags from the CSR.
-        starts = segment.tag_offsets[long_rows] + TAG_MATRIX_WIDTH
-        ends = segment.tag_offsets[long_rows + 1]
-        rest = np.concatenate([segment.tag_flat[a:b] for a, b in zip(starts.tolist(), ends.tolist())])
-        counts += np.bincount(rest, minlength=size)[:size]
+    starts = segment.tag_offsets[rows] + width
+    ends = segment.tag_offsets[rows + 1]
+    spilled = ends > starts
+    if spilled.any():
+        # The rows longer than the matrix: their remaining tags from the CSR.
+        starts, lengths = starts[spilled], (ends - starts)[spilled]
+        total = int(lengths.sum())
+        steps = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total, dtype=np.int64)
+        counts += np.bincount(segment.tag_flat[steps], minlength=size)[:size]
     return counts
 
 
