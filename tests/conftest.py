@@ -150,10 +150,12 @@ def empty_cache() -> Any:
     from django.core.cache import cache
 
     from chapbook.listings import index
+    from chapbook.listings.query import clear_facet_cache
 
     # The filter index lives in the process, keyed by the database's state; a rolled-back
     # test can leave the database exactly as an earlier one did, so it starts afresh.
     index.reset()
+    clear_facet_cache()
     cache.clear()
     yield
     cache.clear()

@@ -204,7 +204,7 @@ ARRAY_FIELDS = (
     "ids", "restricted", "complete", "crossover", "language", "words", "posted", "updated",
     "kudos", "hits", "comments", "bookmarks", "title_key", "creator_key", "title_rank", "creator_rank",
     "tag_offsets", "tag_flat", "post_tags", "post_offsets", "post_rows",
-    "pseud_keys", "pseud_offsets", "pseud_rows", "tag_totals", "tag_matrix", "orders",
+    "pseud_keys", "pseud_offsets", "pseud_rows", "tag_totals", "public_totals", "tag_matrix", "orders",
 )  # fmt: skip
 # The sorts every listing offers, in the order of `Segment.orders`' rows.
 ORDER_KEYS = ("updated", "posted", "words", "kudos", "hits", "comments", "bookmarks", "title", "creator")
@@ -242,6 +242,7 @@ class Segment:
     pseud_offsets: np.ndarray
     pseud_rows: np.ndarray
     tag_totals: np.ndarray  # filter tag id -> works in this segment carrying it
+    public_totals: np.ndarray  # the same, counting unrestricted works only (what guests see)
     tag_matrix: np.ndarray  # int32 (rows, width): each row's first filter tags, 0-padded
     orders: np.ndarray  # int32 (len(ORDER_KEYS), rows): rows in ascending (key, id) order
     languages: list[str]
@@ -421,12 +422,16 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
     pseud_offsets, pseud_flat = _csr(credit_rows, np.array(credit_pseuds, dtype=np.int64), n)
     pseud_keys, pseud_post_offsets, pseud_post_rows = _invert(pseud_offsets, pseud_flat)
     post_tags, post_offsets, post_rows = _invert(tag_offsets, tag_flat)
+    tag_totals = np.bincount(tag_flat, minlength=int(tag_flat.max()) + 1 if len(tag_flat) else 1).astype(np.int64)
     row_lengths = np.diff(tag_offsets)
     entry_rows = np.repeat(np.arange(n, dtype=np.int64), row_lengths)
     entry_positions = np.arange(len(tag_flat), dtype=np.int64) - tag_offsets[entry_rows]
     # Wide enough for nine works in ten; the rest spill over to the CSR.
     width = int(np.clip(np.percentile(row_lengths, 90), *TAG_MATRIX_WIDTH)) if n else TAG_MATRIX_WIDTH[0]
     in_matrix = entry_positions < width
+    public = ~segment_fields["restricted"][entry_rows]
+    public_totals = np.bincount(tag_flat[public], minlength=len(tag_totals)).astype(np.int64)
+    del public
     tag_matrix = np.zeros((n, width), dtype=np.int32)
     tag_matrix[entry_rows[in_matrix], entry_positions[in_matrix]] = tag_flat[in_matrix]
     del entry_rows, entry_positions, in_matrix
@@ -435,7 +440,6 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
     orders = np.zeros((len(ORDER_KEYS), n), dtype=np.int32)
     for at, key in enumerate(ORDER_KEYS):
         orders[at] = np.lexsort((ids, ranked[key]))
-    tag_totals = np.bincount(tag_flat, minlength=int(tag_flat.max()) + 1 if len(tag_flat) else 1).astype(np.int64)
 
     return Segment(
         **segment_fields,
@@ -444,6 +448,7 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
         creator_rank=creator_rank,
         tag_matrix=tag_matrix,
         orders=orders,
+        public_totals=public_totals,
         tag_offsets=tag_offsets,
         tag_flat=tag_flat,
         post_tags=post_tags,

@@ -13,6 +13,8 @@ dropped rather than shown.
 from __future__ import annotations
 
 import datetime
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -302,26 +304,77 @@ def _row_tag_counts(segment: Segment, rows: np.ndarray, size: int) -> np.ndarray
     return counts
 
 
-def _facet_counts(view: index.View, masks: list[np.ndarray]) -> np.ndarray:
+def _padded(values: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros(size, dtype=np.int64)
+    out[: min(size, len(values))] = values[:size]
+    return out
+
+
+def _count_tags(segment: Segment, mask: np.ndarray, guest: bool, size: int) -> np.ndarray:
+    """How many rows of `mask` carry each filter tag."""
+    matched = int(np.count_nonzero(mask))
+    if matched == 0:
+        return np.zeros(size, dtype=np.int64)
+    if matched * 2 <= len(segment):
+        return _row_tag_counts(segment, np.flatnonzero(mask), size)
+    # Most of the segment matches: count what does not, and subtract from the totals. A
+    # guest's matches never include restricted works, so those are left out of both.
+    if guest:
+        missing = np.flatnonzero(~mask & ~segment.restricted)
+        return _padded(segment.public_totals, size) - _row_tag_counts(segment, missing, size)
+    return _padded(segment.tag_totals, size) - _row_tag_counts(segment, np.flatnonzero(~mask), size)
+
+
+# Facet counts of a snapshot for one filter, kept until the snapshot is replaced: the
+# works revised since are subtracted (their rows are few) and the delta's added, so the
+# answer stays exact while the expensive part is paid once per snapshot and filter.
+_SNAPSHOT_COUNTS: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+_SNAPSHOT_COUNTS_SIZE = 64
+_counts_lock = threading.Lock()
+
+
+def _snapshot_counts(segment: Segment, raw: np.ndarray, key: tuple[Any, ...], guest: bool, size: int) -> np.ndarray:
+    full_key = (segment.meta.get("started_at"), segment.meta.get("seconds"), size, *key)
+    with _counts_lock:
+        cached = _SNAPSHOT_COUNTS.get(full_key)
+        if cached is not None:
+            _SNAPSHOT_COUNTS.move_to_end(full_key)
+            return cached
+    counts = _count_tags(segment, raw, guest, size)
+    with _counts_lock:
+        _SNAPSHOT_COUNTS[full_key] = counts
+        while len(_SNAPSHOT_COUNTS) > _SNAPSHOT_COUNTS_SIZE:
+            _SNAPSHOT_COUNTS.popitem(last=False)
+    return counts
+
+
+def clear_facet_cache() -> None:
+    with _counts_lock:
+        _SNAPSHOT_COUNTS.clear()
+
+
+def _facet_counts(
+    view: index.View,
+    masks: list[np.ndarray],
+    raw_masks: list[np.ndarray],
+    guest: bool,
+    key: tuple[Any, ...] | None,
+) -> np.ndarray:
     size = len(view.tag_types)
     counts = np.zeros(size, dtype=np.int64)
-    for (segment, _alive), mask in zip(view.segments, masks):
-        matched = int(np.count_nonzero(mask))
-        if matched == 0:
-            continue
-        if matched * 2 <= len(segment):
-            counts += _row_tag_counts(segment, np.flatnonzero(mask), size)
+    for (segment, alive), mask, raw in zip(view.segments, masks, raw_masks):
+        if alive is not None and key is not None:
+            counts += _snapshot_counts(segment, raw, key, guest, size)
+            stale = np.flatnonzero(raw & ~alive)
+            if len(stale):
+                counts -= _row_tag_counts(segment, stale, size)
         else:
-            # Most of the segment matches: count what does not, and subtract from the totals.
-            totals = np.zeros(size, dtype=np.int64)
-            totals[: len(segment.tag_totals)] = segment.tag_totals[:size]
-            counts += totals - _row_tag_counts(segment, np.flatnonzero(~mask), size)
+            counts += _count_tags(segment, mask, guest, size)
     counts[0] = 0
     return counts
 
 
-def _facets(view: index.View, masks: list[np.ndarray]) -> dict[str, list[FacetCount]]:
-    counts = _facet_counts(view, masks)
+def _facets(view: index.View, counts: np.ndarray) -> dict[str, list[FacetCount]]:
     present = np.flatnonzero(counts)
     types = view.tag_types[present]
     tops: dict[str, np.ndarray] = {}
@@ -365,7 +418,9 @@ def find_works(
         any_of=tuple(tuple(graph.resolve(t) for t in group) for group in filters.any_of),
         guest=not (user is not None and user.is_authenticated),
     )
-    masks = [_matches(segment, alive, filters, plan) for segment, alive in view.segments]
+    # Matches before the snapshot's stale rows are hidden (the facet cache's unit), then after.
+    raw_masks = [_matches(segment, None, filters, plan) for segment, _alive in view.segments]
+    masks = [raw if alive is None else raw & alive for raw, (_segment, alive) in zip(raw_masks, view.segments)]
     scores: list[np.ndarray] | None = None
     if hits is not None:
         scores = []
@@ -381,7 +436,26 @@ def find_works(
     count = sum(int(np.count_nonzero(mask)) for mask in masks)
     start = (max(page, 1) - 1) * page_size
     ids = _page(view, masks, filters, start + page_size, scores)[start:] if start < count else []
-    return Result(count=count, ids=ids, facets=_facets(view, masks) if facets else {})
+    if not facets:
+        return Result(count=count, ids=ids)
+    # Search hits change with every query: only plain filters share cached counts.
+    key = None if hits is not None else _counts_key(filters, plan)
+    counts = _facet_counts(view, masks, raw_masks, plan.guest, key)
+    return Result(count=count, ids=ids, facets=_facets(view, counts))
+
+
+def _counts_key(filters: Filters, plan: _Plan) -> tuple[Any, ...]:
+    """Everything that decides which works match (not their order or page)."""
+    return (
+        plan,
+        filters.pseuds,
+        filters.complete,
+        filters.crossover,
+        filters.language,
+        filters.words_min,
+        filters.words_max,
+        filters.updated_since,
+    )
 
 
 def page_rows(user: Any, ids: list[int]) -> list[tuple[Any, ...]]:
