@@ -93,7 +93,11 @@ class TagGraph:
     def load(cls, stamp: Any = None) -> TagGraph:
         synonym_of: dict[int, int] = {}
         types: dict[int, int] = {}
-        for pk, tag_type, target in Tag.objects.values_list("pk", "type", "synonym_of_id").iterator(chunk_size=20000):
+        for pk, tag_type, target in (
+            Tag.objects.order_by()
+            .values_list("pk", "type", "synonym_of_id")
+            .iterator(chunk_size=20000)
+        ):
             types[pk] = TYPE_CODES.get(tag_type, 0)
             if target is not None:
                 synonym_of[pk] = target
@@ -110,7 +114,9 @@ class TagGraph:
         """Learn tags created since the graph was loaded (new tags are unwrangled)."""
         missing = {pk for pk in tag_ids if pk not in self.types}
         if missing:
-            found = Tag.objects.filter(pk__in=missing).values_list("pk", "type", "synonym_of_id")
+            found = Tag.objects.filter(pk__in=missing).values_list(
+                "pk", "type", "synonym_of_id"
+            )
             with self._lock:
                 for pk, tag_type, target in found:
                     self.types[pk] = TYPE_CODES.get(tag_type, 0)
@@ -151,7 +157,9 @@ class TagGraph:
         if cached is not None:
             return cached
         ancestors = self.filter_tags(fandom_id)
-        roots = frozenset(a for a in ancestors if not self.parents.get(a)) or frozenset({self.resolve(fandom_id)})
+        roots = frozenset(a for a in ancestors if not self.parents.get(a)) or frozenset(
+            {self.resolve(fandom_id)}
+        )
         self._roots[fandom_id] = roots
         return roots
 
@@ -159,13 +167,19 @@ class TagGraph:
         """AO3's rule: two of the work's fandoms share no top-level fandom."""
         root_sets = list({self.roots(f) for f in fandom_ids})
         return any(
-            not (root_sets[i] & root_sets[j]) for i in range(len(root_sets)) for j in range(i + 1, len(root_sets))
+            not (root_sets[i] & root_sets[j])
+            for i in range(len(root_sets))
+            for j in range(i + 1, len(root_sets))
         )
 
     def type_array(self, size: int) -> np.ndarray:
         """Tag id -> type code (-1 for no tag), reused until the graph learns new tags."""
         cached = self._type_array
-        if cached is not None and len(cached) == size and self._type_array_tags == len(self.types):
+        if (
+            cached is not None
+            and len(cached) == size
+            and self._type_array_tags == len(self.types)
+        ):
             return cached
         codes = np.full(size, -1, dtype=np.int8)
         for pk, code in list(self.types.items()):
@@ -178,7 +192,9 @@ class TagGraph:
 # --- Segments ---------------------------------------------------------------------
 
 
-def _invert(offsets: np.ndarray, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _invert(
+    offsets: np.ndarray, flat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows -> keys (CSR) into keys -> rows: (sorted unique keys, offsets, row indices)."""
     rows = np.repeat(np.arange(len(offsets) - 1, dtype=np.int32), np.diff(offsets))
     order = np.argsort(flat, kind="stable")
@@ -188,7 +204,9 @@ def _invert(offsets: np.ndarray, flat: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return keys.astype(np.int64), post_offsets, rows[order].astype(np.int32)
 
 
-def _csr(row_of: np.ndarray, values: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+def _csr(
+    row_of: np.ndarray, values: np.ndarray, rows: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (row, value), deduplicated, as CSR offsets and flat values sorted by row."""
     if len(row_of) == 0:
         return np.zeros(rows + 1, dtype=np.int64), np.zeros(0, dtype=np.int32)
@@ -207,7 +225,17 @@ ARRAY_FIELDS = (
     "pseud_keys", "pseud_offsets", "pseud_rows", "tag_totals", "public_totals", "tag_matrix", "orders",
 )  # fmt: skip
 # The sorts every listing offers, in the order of `Segment.orders`' rows.
-ORDER_KEYS = ("updated", "posted", "words", "kudos", "hits", "comments", "bookmarks", "title", "creator")
+ORDER_KEYS = (
+    "updated",
+    "posted",
+    "words",
+    "kudos",
+    "hits",
+    "comments",
+    "bookmarks",
+    "title",
+    "creator",
+)
 # Bounds of the tag matrix's width: a row per work, holding the first filter tags of most
 # works, makes a facet count one contiguous copy instead of a scattered gather.
 TAG_MATRIX_WIDTH = (8, 48)
@@ -242,9 +270,15 @@ class Segment:
     pseud_offsets: np.ndarray
     pseud_rows: np.ndarray
     tag_totals: np.ndarray  # filter tag id -> works in this segment carrying it
-    public_totals: np.ndarray  # the same, counting unrestricted works only (what guests see)
-    tag_matrix: np.ndarray  # int32 (rows, width): each row's first filter tags, 0-padded
-    orders: np.ndarray  # int32 (len(ORDER_KEYS), rows): rows in ascending (key, id) order
+    public_totals: (
+        np.ndarray
+    )  # the same, counting unrestricted works only (what guests see)
+    tag_matrix: (
+        np.ndarray
+    )  # int32 (rows, width): each row's first filter tags, 0-padded
+    orders: (
+        np.ndarray
+    )  # int32 (len(ORDER_KEYS), rows): rows in ascending (key, id) order
     languages: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -262,7 +296,11 @@ class Segment:
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         meta = dict(self.meta, languages=self.languages)
         with open(temporary, "wb") as out:
-            np.savez(out, meta=np.array(json.dumps(meta)), **{name: getattr(self, name) for name in ARRAY_FIELDS})
+            np.savez(
+                out,
+                meta=np.array(json.dumps(meta)),
+                **{name: getattr(self, name) for name in ARRAY_FIELDS},
+            )
         # Readers open the old file or the new one, never half of one.
         os.replace(temporary, path)
 
@@ -274,7 +312,9 @@ class Segment:
         return cls(**arrays, languages=meta.pop("languages"), meta=meta)
 
 
-def _posting(keys: np.ndarray, offsets: np.ndarray, rows: np.ndarray, key: int) -> np.ndarray:
+def _posting(
+    keys: np.ndarray, offsets: np.ndarray, rows: np.ndarray, key: int
+) -> np.ndarray:
     at = int(np.searchsorted(keys, key))
     if at < len(keys) and keys[at] == key:
         return rows[offsets[at] : offsets[at + 1]]
@@ -305,7 +345,9 @@ def _works_rows(since: dt.datetime | None) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def _tag_pairs(ids: np.ndarray, since: dt.datetime | None) -> tuple[np.ndarray, np.ndarray]:
+def _tag_pairs(
+    ids: np.ndarray, since: dt.datetime | None
+) -> tuple[np.ndarray, np.ndarray]:
     """(row, raw tag id) of every tag on the listed works.
 
     The database concatenates each work's tag ids into one string and numpy parses all
@@ -313,7 +355,11 @@ def _tag_pairs(ids: np.ndarray, since: dt.datetime | None) -> tuple[np.ndarray, 
     than everything else the build does.
     """
     work_table, tag_table = Work._meta.db_table, WorkTag._meta.db_table
-    concat = "group_concat(wt.tag_id)" if connection.vendor == "sqlite" else "string_agg(wt.tag_id::text, ',')"
+    concat = (
+        "group_concat(wt.tag_id)"
+        if connection.vendor == "sqlite"
+        else "string_agg(wt.tag_id::text, ',')"
+    )
     sql = (
         f"SELECT wt.work_id, {concat} FROM {tag_table} wt JOIN {work_table} w ON w.id = wt.work_id"
         f" WHERE w.draft = %s AND w.hidden = %s"
@@ -327,14 +373,23 @@ def _tag_pairs(ids: np.ndarray, since: dt.datetime | None) -> tuple[np.ndarray, 
         grouped = cursor.fetchall()
     if not grouped:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    work_ids = np.fromiter((row[0] for row in grouped), dtype=np.int64, count=len(grouped))
-    lengths = np.fromiter((row[1].count(",") + 1 for row in grouped), dtype=np.int64, count=len(grouped))
+    work_ids = np.fromiter(
+        (row[0] for row in grouped), dtype=np.int64, count=len(grouped)
+    )
+    lengths = np.fromiter(
+        (row[1].count(",") + 1 for row in grouped), dtype=np.int64, count=len(grouped)
+    )
     tags = np.fromstring(",".join(row[1] for row in grouped), dtype=np.int64, sep=",")
     rows = np.repeat(np.searchsorted(ids, work_ids), lengths)
     return rows.astype(np.int64), tags
 
 
-def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: dict[str, Any] | None = None) -> Segment:
+def build_segment(
+    graph: TagGraph,
+    *,
+    since: dt.datetime | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Segment:
     """Arrays for the listed works (all of them, or those revised after `since`)."""
     rows = _works_rows(since)
     n = len(rows)
@@ -346,10 +401,16 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
         "ids": ids,
         "restricted": np.fromiter((bool(r[1]) for r in rows), dtype=bool, count=n),
         "complete": np.fromiter((bool(r[2]) for r in rows), dtype=bool, count=n),
-        "language": np.fromiter((language_code[r[3]] for r in rows), dtype=np.int16, count=n),
+        "language": np.fromiter(
+            (language_code[r[3]] for r in rows), dtype=np.int16, count=n
+        ),
         "words": np.fromiter((r[4] for r in rows), dtype=np.int64, count=n),
-        "posted": np.fromiter((_to_seconds(r[5]) for r in rows), dtype=np.int64, count=n),
-        "updated": np.fromiter((_to_seconds(r[6] or r[5]) for r in rows), dtype=np.int64, count=n),
+        "posted": np.fromiter(
+            (_to_seconds(r[5]) for r in rows), dtype=np.int64, count=n
+        ),
+        "updated": np.fromiter(
+            (_to_seconds(r[6] or r[5]) for r in rows), dtype=np.int64, count=n
+        ),
         "kudos": np.fromiter((r[7] for r in rows), dtype=np.int64, count=n),
         "hits": np.fromiter((r[8] for r in rows), dtype=np.int64, count=n),
         "comments": np.fromiter((r[9] for r in rows), dtype=np.int64, count=n),
@@ -370,21 +431,31 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
     unique_raw = np.unique(raw_tags)
     graph.ensure(int(t) for t in unique_raw)
     expansions = [graph.filter_tags(int(t)) for t in unique_raw]
-    lengths = np.fromiter((len(e) for e in expansions), dtype=np.int64, count=len(expansions))
-    expansion_flat = np.fromiter((t for e in expansions for t in e), dtype=np.int64, count=int(lengths.sum()))
+    lengths = np.fromiter(
+        (len(e) for e in expansions), dtype=np.int64, count=len(expansions)
+    )
+    expansion_flat = np.fromiter(
+        (t for e in expansions for t in e), dtype=np.int64, count=int(lengths.sum())
+    )
     expansion_offsets = np.zeros(len(unique_raw) + 1, dtype=np.int64)
     np.cumsum(lengths, out=expansion_offsets[1:])
     raw_index = np.searchsorted(unique_raw, raw_tags)
     per_pair = lengths[raw_index]
     starts = expansion_offsets[raw_index]
     total = int(per_pair.sum())
-    gather = np.repeat(starts - np.cumsum(per_pair) + per_pair, per_pair) + np.arange(total, dtype=np.int64)
-    tag_offsets, tag_flat = _csr(np.repeat(work_rows, per_pair), expansion_flat[gather], n)
+    gather = np.repeat(starts - np.cumsum(per_pair) + per_pair, per_pair) + np.arange(
+        total, dtype=np.int64
+    )
+    tag_offsets, tag_flat = _csr(
+        np.repeat(work_rows, per_pair), expansion_flat[gather], n
+    )
 
     # Crossovers: only works with two or more fandoms need a look.
     crossover = np.zeros(n, dtype=bool)
     fandom_code = TYPE_CODES[TagType.FANDOM]
-    raw_is_fandom = np.fromiter((graph.types.get(int(t)) == fandom_code for t in unique_raw), dtype=bool)
+    raw_is_fandom = np.fromiter(
+        (graph.types.get(int(t)) == fandom_code for t in unique_raw), dtype=bool
+    )
     fandom_pairs = raw_is_fandom[raw_index]
     fandom_rows, fandom_tags = work_rows[fandom_pairs], raw_tags[fandom_pairs]
     by_row = np.argsort(fandom_rows, kind="stable")
@@ -413,24 +484,38 @@ def build_segment(graph: TagGraph, *, since: dt.datetime | None = None, meta: di
                 credit_works.append(work_id)
                 credit_pseuds.append(pseud_id)
                 credit_names.append(sort_key(name))
-    credit_rows = np.searchsorted(ids, np.array(credit_works, dtype=np.int64)).astype(np.int64)
+    credit_rows = np.searchsorted(ids, np.array(credit_works, dtype=np.int64)).astype(
+        np.int64
+    )
     # Rows come in credit order, so a work's first row is its first credited creator.
     creator_key = np.zeros(n, dtype=f"S{KEY_BYTES}")
     _unique_rows, first = np.unique(credit_rows, return_index=True)
     if len(first):
-        creator_key[credit_rows[first]] = np.array(credit_names, dtype=f"S{KEY_BYTES}")[first]
-    pseud_offsets, pseud_flat = _csr(credit_rows, np.array(credit_pseuds, dtype=np.int64), n)
+        creator_key[credit_rows[first]] = np.array(credit_names, dtype=f"S{KEY_BYTES}")[
+            first
+        ]
+    pseud_offsets, pseud_flat = _csr(
+        credit_rows, np.array(credit_pseuds, dtype=np.int64), n
+    )
     pseud_keys, pseud_post_offsets, pseud_post_rows = _invert(pseud_offsets, pseud_flat)
     post_tags, post_offsets, post_rows = _invert(tag_offsets, tag_flat)
-    tag_totals = np.bincount(tag_flat, minlength=int(tag_flat.max()) + 1 if len(tag_flat) else 1).astype(np.int64)
+    tag_totals = np.bincount(
+        tag_flat, minlength=int(tag_flat.max()) + 1 if len(tag_flat) else 1
+    ).astype(np.int64)
     row_lengths = np.diff(tag_offsets)
     entry_rows = np.repeat(np.arange(n, dtype=np.int64), row_lengths)
     entry_positions = np.arange(len(tag_flat), dtype=np.int64) - tag_offsets[entry_rows]
     # Wide enough for nine works in ten; the rest spill over to the CSR.
-    width = int(np.clip(np.percentile(row_lengths, 90), *TAG_MATRIX_WIDTH)) if n else TAG_MATRIX_WIDTH[0]
+    width = (
+        int(np.clip(np.percentile(row_lengths, 90), *TAG_MATRIX_WIDTH))
+        if n
+        else TAG_MATRIX_WIDTH[0]
+    )
     in_matrix = entry_positions < width
     public = ~segment_fields["restricted"][entry_rows]
-    public_totals = np.bincount(tag_flat[public], minlength=len(tag_totals)).astype(np.int64)
+    public_totals = np.bincount(tag_flat[public], minlength=len(tag_totals)).astype(
+        np.int64
+    )
     del public
     tag_matrix = np.zeros((n, width), dtype=np.int32)
     tag_matrix[entry_rows[in_matrix], entry_positions[in_matrix]] = tag_flat[in_matrix]
@@ -528,7 +613,9 @@ def _load_snapshot(path: Path) -> Segment | None:
             _cache.snapshot = Segment.load(path)
             _cache.snapshot_key = key
         except (OSError, ValueError, KeyError) as error:
-            log.warning("filter index snapshot %s is unreadable (%s); rebuilding", path, error)
+            log.warning(
+                "filter index snapshot %s is unreadable (%s); rebuilding", path, error
+            )
             _cache.snapshot, _cache.snapshot_key = None, None
             request_rebuild()
     return _cache.snapshot
@@ -544,19 +631,33 @@ def current_view() -> View:
         if _cache.view is not None and _cache.view_key == key:
             return _cache.view
         wrangled = stamp[1]
-        if _cache.graph is None or _cache.graph.stamp != (wrangled, connection.settings_dict["NAME"]):
-            _cache.graph = TagGraph.load(stamp=(wrangled, connection.settings_dict["NAME"]))
+        if _cache.graph is None or _cache.graph.stamp != (
+            wrangled,
+            connection.settings_dict["NAME"],
+        ):
+            _cache.graph = TagGraph.load(
+                stamp=(wrangled, connection.settings_dict["NAME"])
+            )
         graph = _cache.graph
         segments: list[tuple[Segment, np.ndarray | None]] = []
         since: dt.datetime | None = None
         if snapshot is not None:
-            since = dt.datetime.fromisoformat(snapshot.meta["started_at"]) - SNAPSHOT_OVERLAP
+            since = (
+                dt.datetime.fromisoformat(snapshot.meta["started_at"])
+                - SNAPSHOT_OVERLAP
+            )
         delta = build_segment(graph, since=since)
         if snapshot is not None:
             hidden = set(
-                Work.objects.filter(revised_at__gt=since).values_list("pk", flat=True).iterator(chunk_size=20000)
+                Work.objects.filter(revised_at__gt=since)
+                .values_list("pk", flat=True)
+                .iterator(chunk_size=20000)
             )
-            hidden.update(RemovedWork.objects.filter(removed_at__gt=since).values_list("work_id", flat=True))
+            hidden.update(
+                RemovedWork.objects.filter(removed_at__gt=since).values_list(
+                    "work_id", flat=True
+                )
+            )
             alive = np.ones(len(snapshot), dtype=bool)
             if hidden:
                 stale = np.array(sorted(hidden), dtype=np.int64)
@@ -571,9 +672,16 @@ def current_view() -> View:
         if len(delta) > settings.FILTER_INDEX_DELTA_MAX:
             request_rebuild()
         size = max(
-            [int(max(graph.types, default=0)) + 1] + [len(segment.tag_totals) for segment, _ in segments]
+            [int(max(graph.types, default=0)) + 1]
+            + [len(segment.tag_totals) for segment, _ in segments]
         )
-        view = View(graph=graph, segments=segments, tag_types=graph.type_array(size), delta_size=len(delta), snapshot=snapshot)
+        view = View(
+            graph=graph,
+            segments=segments,
+            tag_types=graph.type_array(size),
+            delta_size=len(delta),
+            snapshot=snapshot,
+        )
         _cache.view, _cache.view_key = view, key
         return view
 
@@ -601,7 +709,8 @@ def rebuild_snapshot(*, progress: Any = None, force: bool = False) -> Segment | 
     stamp = _state_stamp()
     graph = TagGraph.load(stamp=None)
     segment = build_segment(
-        graph, meta={"started_at": started.isoformat(), "wrangled": stamp[1], "seconds": 0.0}
+        graph,
+        meta={"started_at": started.isoformat(), "wrangled": stamp[1], "seconds": 0.0},
     )
     segment.meta["seconds"] = round(time.monotonic() - clock, 3)
     segment.save(snapshot_path())
