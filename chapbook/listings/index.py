@@ -199,7 +199,10 @@ def _invert(
     rows = np.repeat(np.arange(len(offsets) - 1, dtype=np.int32), np.diff(offsets))
     order = np.argsort(flat, kind="stable")
     keys_sorted = flat[order]
-    keys, starts = np.unique(keys_sorted, return_index=True)
+    boundary = np.ones(len(keys_sorted), dtype=bool)
+    boundary[1:] = keys_sorted[1:] != keys_sorted[:-1]
+    starts = np.flatnonzero(boundary)
+    keys = keys_sorted[starts]
     post_offsets = np.append(starts, len(keys_sorted)).astype(np.int64)
     return keys.astype(np.int64), post_offsets, rows[order].astype(np.int32)
 
@@ -210,7 +213,11 @@ def _csr(
     """Pairs (row, value), deduplicated, as CSR offsets and flat values sorted by row."""
     if len(row_of) == 0:
         return np.zeros(rows + 1, dtype=np.int64), np.zeros(0, dtype=np.int32)
-    combined = np.unique(row_of.astype(np.int64) * (1 << 32) + values.astype(np.int64))
+    combined = np.sort(row_of.astype(np.int64) * (1 << 32) + values.astype(np.int64))
+    # Sorted, so duplicates sit side by side (a sort is much cheaper than np.unique here).
+    keep = np.ones(len(combined), dtype=bool)
+    keep[1:] = combined[1:] != combined[:-1]
+    combined = combined[keep]
     row_of = (combined >> 32).astype(np.int64)
     values = (combined & 0xFFFFFFFF).astype(np.int32)
     offsets = np.zeros(rows + 1, dtype=np.int64)
@@ -331,8 +338,16 @@ def _ranks(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
 def _works_rows(since: dt.datetime | None) -> list[tuple[Any, ...]]:
     # Raw SQL: the ORM's datetime converters would cost seconds at a million works.
     table = Work._meta.db_table
+    # Dates as whole seconds since 1970, computed by the database: a million datetimes
+    # parsed in Python would cost seconds.
+    if connection.vendor == "sqlite":
+        published = "CAST(strftime('%%s', published_at) AS INTEGER)"
+        updated = "CAST(strftime('%%s', updated_at) AS INTEGER)"
+    else:
+        published = "EXTRACT(EPOCH FROM published_at)::bigint"
+        updated = "EXTRACT(EPOCH FROM updated_at)::bigint"
     sql = (
-        f"SELECT id, restricted, complete, language, word_count, published_at, updated_at,"
+        f"SELECT id, restricted, complete, language, word_count, {published}, {updated},"
         f" kudos_count, hits_count, comments_count, bookmarks_count, title FROM {table}"
         f" WHERE draft = %s AND hidden = %s"
     )
@@ -360,14 +375,16 @@ def _tag_pairs(
         if connection.vendor == "sqlite"
         else "string_agg(wt.tag_id::text, ',')"
     )
-    sql = (
-        f"SELECT wt.work_id, {concat} FROM {tag_table} wt JOIN {work_table} w ON w.id = wt.work_id"
-        f" WHERE w.draft = %s AND w.hidden = %s"
-    )
-    params: list[Any] = [False, False]
-    if since is not None:
-        sql += " AND w.revised_at > %s"
-        params.append(since)
+    if since is None:
+        # Every work: no join; the works that are not listed are dropped below.
+        sql = f"SELECT wt.work_id, {concat} FROM {tag_table} wt"
+        params: list[Any] = []
+    else:
+        sql = (
+            f"SELECT wt.work_id, {concat} FROM {tag_table} wt JOIN {work_table} w ON w.id = wt.work_id"
+            f" WHERE w.draft = %s AND w.hidden = %s AND w.revised_at > %s"
+        )
+        params = [False, False, since]
     with connection.cursor() as cursor:
         cursor.execute(sql + " GROUP BY wt.work_id", params)
         grouped = cursor.fetchall()
@@ -380,8 +397,11 @@ def _tag_pairs(
         (row[1].count(",") + 1 for row in grouped), dtype=np.int64, count=len(grouped)
     )
     tags = np.fromstring(",".join(row[1] for row in grouped), dtype=np.int64, sep=",")
-    rows = np.repeat(np.searchsorted(ids, work_ids), lengths)
-    return rows.astype(np.int64), tags
+    at = np.minimum(np.searchsorted(ids, work_ids), max(len(ids) - 1, 0))
+    listed = (ids[at] == work_ids) if len(ids) else np.zeros(len(work_ids), dtype=bool)
+    rows = np.repeat(at, lengths)
+    keep = np.repeat(listed, lengths)
+    return rows[keep].astype(np.int64), tags[keep]
 
 
 def build_segment(
@@ -406,10 +426,10 @@ def build_segment(
         ),
         "words": np.fromiter((r[4] for r in rows), dtype=np.int64, count=n),
         "posted": np.fromiter(
-            (_to_seconds(r[5]) for r in rows), dtype=np.int64, count=n
+            (r[5] or 0 for r in rows), dtype=np.int64, count=n
         ),
         "updated": np.fromiter(
-            (_to_seconds(r[6] or r[5]) for r in rows), dtype=np.int64, count=n
+            (r[6] or r[5] or 0 for r in rows), dtype=np.int64, count=n
         ),
         "kudos": np.fromiter((r[7] for r in rows), dtype=np.int64, count=n),
         "hits": np.fromiter((r[8] for r in rows), dtype=np.int64, count=n),
