@@ -356,8 +356,17 @@ def _works_rows(since: dt.datetime | None) -> list[tuple[Any, ...]]:
         sql += " AND revised_at > %s"
         params.append(since)
     with connection.cursor() as cursor:
-        cursor.execute(sql + " ORDER BY id", params)
-        return cursor.fetchall()
+        if since is None:
+            cursor.execute(sql + " ORDER BY id", params)
+            return cursor.fetchall()
+        # No ORDER BY for a delta: SQLite would rather walk the whole table in id order
+        # than use the revised_at index and sort the few rows it finds.
+        cursor.execute(sql, params)
+        return sorted(cursor.fetchall(), key=lambda row: row[0])
+
+
+def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
+    return [values[at : at + size] for at in range(0, len(values), size)]
 
 
 def _tag_pairs(
@@ -369,7 +378,7 @@ def _tag_pairs(
     of them at once: turning seventeen million rows into Python tuples would take longer
     than everything else the build does.
     """
-    work_table, tag_table = Work._meta.db_table, WorkTag._meta.db_table
+    tag_table = WorkTag._meta.db_table
     concat = (
         "group_concat(wt.tag_id)"
         if connection.vendor == "sqlite"
@@ -379,15 +388,21 @@ def _tag_pairs(
         # Every work: no join; the works that are not listed are dropped below.
         sql = f"SELECT wt.work_id, {concat} FROM {tag_table} wt"
         params: list[Any] = []
-    else:
-        sql = (
-            f"SELECT wt.work_id, {concat} FROM {tag_table} wt JOIN {work_table} w ON w.id = wt.work_id"
-            f" WHERE w.draft = %s AND w.hidden = %s AND w.revised_at > %s"
-        )
-        params = [False, False, since]
     with connection.cursor() as cursor:
-        cursor.execute(sql + " GROUP BY wt.work_id", params)
-        grouped = cursor.fetchall()
+        if since is None:
+            cursor.execute(sql + " GROUP BY wt.work_id", params)
+            grouped = cursor.fetchall()
+        else:
+            # A delta: the works are known already, so ask for theirs by id.
+            grouped = []
+            for chunk in _chunks([int(pk) for pk in ids]):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT wt.work_id, {concat} FROM {tag_table} wt"
+                    f" WHERE wt.work_id IN ({marks}) GROUP BY wt.work_id",
+                    chunk,
+                )
+                grouped.extend(cursor.fetchall())
     if not grouped:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     work_ids = np.fromiter(
@@ -440,11 +455,6 @@ def build_segment(
     del rows
 
     work_table = Work._meta.db_table
-    where = ""
-    params: list[Any] = []
-    if since is not None:
-        where = " AND w.revised_at > %s"
-        params.append(since)
     work_rows, raw_tags = _tag_pairs(ids, since)
 
     # Each raw tag expands to its filter tags (synonym resolved, meta tags added).
@@ -492,18 +502,32 @@ def build_segment(
     credit_sql = (
         f"SELECT c.work_id, c.pseud_id, c.position, p.name FROM {Creatorship._meta.db_table} c"
         f" JOIN {Pseud._meta.db_table} p ON p.id = c.pseud_id JOIN {work_table} w ON w.id = c.work_id"
-        f" WHERE c.accepted = %s AND w.draft = %s AND w.hidden = %s{where} ORDER BY c.work_id, c.position, c.id"
+        f" WHERE c.accepted = %s AND w.draft = %s AND w.hidden = %s"
     )
     credit_works: list[int] = []
     credit_pseuds: list[int] = []
     credit_names: list[bytes] = []
+    queries: list[tuple[str, list[Any]]]
+    if since is None:
+        queries = [(credit_sql + " ORDER BY c.work_id, c.position, c.id", [True, False, False])]
+    else:
+        queries = []
+        for part in _chunks([int(pk) for pk in ids]):
+            marks = ", ".join(["%s"] * len(part))
+            queries.append(
+                (
+                    credit_sql + f" AND c.work_id IN ({marks}) ORDER BY c.work_id, c.position, c.id",
+                    [True, False, False, *part],
+                )
+            )
     with connection.cursor() as cursor:
-        cursor.execute(credit_sql, [True, False, False, *params])
-        while chunk := cursor.fetchmany(50_000):
-            for work_id, pseud_id, _position, name in chunk:
-                credit_works.append(work_id)
-                credit_pseuds.append(pseud_id)
-                credit_names.append(sort_key(name))
+        for sql, query_params in queries:
+            cursor.execute(sql, query_params)
+            while chunk := cursor.fetchmany(50_000):
+                for work_id, pseud_id, _position, name in chunk:
+                    credit_works.append(work_id)
+                    credit_pseuds.append(pseud_id)
+                    credit_names.append(sort_key(name))
     credit_rows = np.searchsorted(ids, np.array(credit_works, dtype=np.int64)).astype(
         np.int64
     )
