@@ -23,3 +23,7 @@ if str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
 # WhiteNoise scans every static file each time a test client builds its handler; static
 # files are tested against the real server in test_cli instead.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]
+
+# xdist workers share CHAPBOOK_HOME and, on SQLite, the in-memory database's name: each
+# worker keeps its filter index snapshots in a folder of its own.
+FILTER_INDEX_DIR = tempfile.mkdtemp(prefix="chapbook-index-")

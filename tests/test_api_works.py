@@ -593,6 +593,7 @@ def test_openapi_schema_lists_every_route(db: None) -> None:
         "/api/v1/works/{work_id}",
         "/api/v1/works/{work_id}/chapters",
         "/api/v1/tags/{name}",
+        "/api/v1/search",
     }
     assert set(paths["/api/v1/works"]) == {"get", "post"}
     assert set(paths["/api/v1/works/{work_id}"]) == {"get", "patch", "delete"}
