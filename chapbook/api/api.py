@@ -21,7 +21,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as RequestValidationError
 
-from chapbook.api import tags, works
+from chapbook.api import search, tags, works
 from chapbook.api.auth import token_optional
 
 api = NinjaAPI(
@@ -37,6 +37,7 @@ api = NinjaAPI(
 )
 api.add_router("/works", works.router)
 api.add_router("/tags", tags.router)
+api.add_router("/search", search.router)
 
 # Views name their body parameter `payload`; clients never see that name, so it is
 # dropped from error locations: ["body", "payload", "title"] -> ["body", "title"].

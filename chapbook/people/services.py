@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chapbook.people.models import PSEUD_NAME_RE, Pseud, User
+from chapbook.search.services import works_changed
 from chapbook.works.models import Work
 
 # AO3's rule: 3 to 40 letters, digits or underscores, beginning and ending with a letter or
@@ -140,6 +141,7 @@ def update_pseud(pseud: Pseud, *, by: User, name: str | None = None, description
         if name != pseud.name:
             # Work pages are cached per version of the work; the byline is part of it.
             Work.objects.filter(creatorships__pseud=pseud).update(revised_at=timezone.now())
+            works_changed(list(Work.objects.filter(creatorships__pseud=pseud).values_list("pk", flat=True)))
         pseud.name = name
     if description is not None:
         pseud.description = description.strip()

@@ -45,4 +45,13 @@ class SearchBackend(Protocol):
 
 
 def get_backend() -> SearchBackend:
-    raise NotImplementedError
+    """The backend for the database in use: FTS5 on SQLite, full-text search on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        from chapbook.search.postgres import PostgresBackend
+
+        return PostgresBackend()
+    from chapbook.search.sqlite import SQLiteBackend
+
+    return SQLiteBackend()

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from chapbook.listings.services import tags_wrangled
 from chapbook.people.models import User
+from chapbook.search.tasks import reindex_tags
 from chapbook.tags.models import Tag, TagType
 
 WRANGLE_PERMISSION = "tags.wrangle_tag"
@@ -412,6 +413,7 @@ def _wrangled(changed: Sequence[Tag], touched: set[int]) -> None:
     for tag in changed:
         tag.wrangled_at = now
     tags_wrangled()
+    transaction.on_commit(lambda: reindex_tags.enqueue(sorted(touched)))
 
 
 def _ids(tags: Iterable[Tag]) -> set[int]:

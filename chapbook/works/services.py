@@ -17,6 +17,7 @@ from chapbook.lib.formats import Format, render
 from chapbook.lib.wordcount import count_words
 from chapbook.listings.services import forget_work
 from chapbook.people.models import Pseud, User
+from chapbook.search.services import works_changed
 from chapbook.tags.models import Tag, TagType
 from chapbook.works.models import (
     LANGUAGE_NAMES,
@@ -362,6 +363,7 @@ def post_work(
     _add_to_series(work, by=by, series=series, series_title=series_title)
     work.refresh_counts()
     work.save(update_fields=["chapter_count", "word_count", "complete"])
+    works_changed([work.pk])
     return work, list(dict.fromkeys(removed))
 
 
@@ -454,6 +456,7 @@ def update_work(
     work.revised_at = now
     work.refresh_counts()
     work.save()
+    works_changed([work.pk])
     return work, list(dict.fromkeys(removed))
 
 
@@ -467,6 +470,7 @@ def publish_work(work: Work, *, by: User) -> Work:
 def delete_work(work: Work, *, by: User) -> None:
     require_creator(work, by)
     forget_work(work.pk)
+    works_changed([work.pk])
     work.delete()
 
 
@@ -490,6 +494,7 @@ def add_chapter(work: Work, *, by: User, chapter: ChapterInput, position: int | 
         work.expected_chapters = None
     work.refresh_counts()
     work.save()
+    works_changed([work.pk])
     return row, removed
 
 
@@ -504,6 +509,7 @@ def update_chapter(chapter: Chapter, *, by: User, data: ChapterInput) -> tuple[C
     work.revised_at = timezone.now()
     work.refresh_counts()
     work.save()
+    works_changed([work.pk])
     return chapter, removed
 
 
@@ -525,6 +531,7 @@ def _renumber(work: Work, order: list[int]) -> None:
     work.revised_at = timezone.now()
     work.refresh_counts()
     work.save()
+    works_changed([work.pk])
 
 
 @transaction.atomic
@@ -547,5 +554,6 @@ def answer_co_creator_invitation(creatorship: Creatorship, *, by: User, accept: 
         creatorship.save(update_fields=["accepted"])
         # The byline changed: a new version, so cached pages of the work are not reused.
         Work.objects.filter(pk=creatorship.work_id).update(revised_at=timezone.now())
+        works_changed([creatorship.work_id])
     else:
         creatorship.delete()

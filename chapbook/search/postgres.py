@@ -1,0 +1,527 @@
+"""Full-text search on PostgreSQL: tsvectors with GIN indexes.
+
+Two tables (migration 0001):
+
+- `search_work`: one row per listed work: a tsvector for each of its title, summary,
+  notes (the work's and every chapter's), tags and creators, and `words`, every word of
+  the work (those fields and the chapters) without positions. Plain words are matched
+  in `words` alone, the whole query as one tsquery (`a & (b | c) & !d`) that the GIN
+  index answers without reading a single vector.
+- `search_chunk`: the chapters' text in pieces of at most CHUNK_WORDS words, each within
+  one chapter, with positions: for phrases, the body's relevance and snippets. A
+  tsvector keeps at most 256 positions of a word and none past 16,383, so one vector
+  per work would lose phrases in long works; a piece this size keeps every position of
+  every word but "the". A phrase is looked for there only in works that have all its
+  words.
+
+The text search configuration `chapbook_english` folds accents (`unaccent`) and stems
+English (Snowball) without a stop-word list, as FTS5 does on SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+
+from chapbook.lib.searchquery import Query, Term
+from chapbook.search import snippets
+from chapbook.search.backend import Hits, Snippet
+from chapbook.search.documents import Document, TagNames, chapter_text, listed_works, load_documents
+from chapbook.works.models import Chapter
+
+CONFIG = "chapbook_english"
+CHUNK_WORDS = 2000
+COLUMN = {"title": "title", "summary": "summary", "notes": "notes", "tag": "tags", "creator": "creators"}
+# What a term found in a group of fields adds to a work's score, as on SQLite: the title
+# most, then tags and creators, then the summary and notes; the body's relevance adds at
+# most 1, and the query's words side by side (an unquoted phrase) PHRASE_BONUS.
+META_GROUPS = ((("title",), 8.0), (("tags", "creators"), 4.0), (("summary", "notes"), 2.0))
+PHRASE_BONUS = 1.5
+# Above this many matches, the body's rank and the phrase bonus (which read every
+# matching piece's vector, some 50 microseconds each) are left out: works rank by
+# their metadata alone, which the GIN indexes answer without reading the vectors.
+RANK_CAP = 300
+BATCH = 200
+# Advisory lock keys: this plus the work's id ("search" in hex-speak, far above any id).
+LOCK_KEYS = 0x5EA5C4 << 40
+PHRASE = f"phraseto_tsquery('{CONFIG}', %s)"
+WORDS = f"plainto_tsquery('{CONFIG}', %s)"
+
+
+def _text(term: Term) -> str | None:
+    """The term's words; None if only punctuation, which cannot match and is dropped."""
+    words = [w for w in term.words if snippets.has_token(w)]
+    return " ".join(words) if words else None
+
+
+def _exact_in_words(term: Term) -> bool:
+    """Whether `words` alone decides the term: a single word (not `don't`), in any field."""
+    text = _text(term)
+    return term.field is None and text is not None and len(snippets.TOKEN.findall(text)) == 1
+
+
+def _term_check(term: Term, work: str, chunk: str) -> tuple[str, list[Any]]:
+    """SQL deciding whether a search_work row `w` matches the term."""
+    text = _text(term)
+    if term.field is not None:
+        return f"w.{COLUMN[term.field]} @@ {PHRASE}", [text]
+    if _exact_in_words(term):
+        return f"w.words @@ {WORDS}", [text]
+    # A phrase: in a metadata field, or in one piece of one chapter.
+    fields = " OR ".join(f"w.{column} @@ q.p" for column in COLUMN.values())
+    return (
+        f"(w.words @@ {WORDS} AND EXISTS (SELECT FROM (SELECT {PHRASE} AS p) AS q"
+        f" WHERE {fields} OR EXISTS (SELECT FROM {chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p)))",
+        [text, text],
+    )
+
+
+def compile_query(query: Query, work: str = "search_work", chunk: str = "search_chunk") -> tuple[str, list[Any]] | None:
+    """SQL selecting the ids of the works matching `query`; user text only as parameters.
+
+    `words @@ <tsquery>` comes first, a necessary condition the GIN index answers: every
+    positive clause as the OR of its terms' words, every excluded plain word as `!`.
+    Phrases and field terms are then checked on those rows alone.
+    """
+    positive: list[list[Term]] = []
+    for clause in query.positive:
+        terms = [t for t in clause.any_of if _text(t) is not None]
+        if terms:
+            positive.append(terms)
+    if not positive:
+        return None
+    negative = [[t for t in c.any_of if _text(t) is not None] for c in query.clauses if c.negated]
+    negative = [terms for terms in negative if terms]
+
+    needs: list[str] = []  # tsquery pieces, ANDed
+    needs_params: list[Any] = []
+    checks: list[str] = []  # SQL conditions, ANDed
+    params: list[Any] = []
+    for terms in positive:
+        needs.append("(" + " || ".join([WORDS] * len(terms)) + ")")
+        needs_params += [_text(t) for t in terms]
+        if not all(_exact_in_words(t) for t in terms):
+            parts = [_term_check(t, work, chunk) for t in terms]
+            checks.append("(" + " OR ".join(sql for sql, _ in parts) + ")")
+            params += [p for _, ps in parts for p in ps]
+    for terms in negative:
+        if all(_exact_in_words(t) for t in terms):
+            needs.append("!!(" + " || ".join([WORDS] * len(terms)) + ")")
+            needs_params += [_text(t) for t in terms]
+        else:
+            parts = [_term_check(t, work, chunk) for t in terms]
+            checks.append("NOT (" + " OR ".join(sql for sql, _ in parts) + ")")
+            params += [p for _, ps in parts for p in ps]
+    where = " AND ".join([f"w.words @@ ({' && '.join(needs)})", *checks])
+    return f"SELECT w.work_id FROM {work} w WHERE {where}", needs_params + params
+
+
+def _phrase(query: Query) -> str | None:
+    words = [
+        clause.any_of[0].words[0]
+        for clause in query.positive
+        if len(clause.any_of) == 1 and clause.any_of[0].field is None and len(clause.any_of[0].words) == 1
+    ]
+    words = [w for w in words if snippets.has_token(w)]
+    return " ".join(words) if len(words) > 1 else None
+
+
+def _pieces(text: str) -> list[str]:
+    """A chapter's text cut at line ends into pieces of at most CHUNK_WORDS words."""
+    pieces: list[str] = []
+    current: list[str] = []
+    count = 0
+    for line in text.split("\n"):
+        words = line.split()
+        while len(words) > CHUNK_WORDS:  # one enormous paragraph
+            if current:
+                pieces.append("\n".join(current))
+                current, count = [], 0
+            pieces.append(" ".join(words[:CHUNK_WORDS]))
+            words = words[CHUNK_WORDS:]
+        if count + len(words) > CHUNK_WORDS and current:
+            pieces.append("\n".join(current))
+            current, count = [], 0
+        current.append(" ".join(words))
+        count += len(words)
+    if current and count:
+        pieces.append("\n".join(current))
+    return pieces or [""]
+
+
+class PostgresBackend:
+    work = "search_work"
+    chunk = "search_chunk"
+
+    def __init__(self, suffix: str = "") -> None:
+        self.suffix = suffix
+        if suffix:
+            self.work, self.chunk = f"{self.work}{suffix}", f"{self.chunk}{suffix}"
+
+    # --- Writing --------------------------------------------------------------------
+
+    def index_works(self, work_ids: Sequence[int]) -> None:
+        ids = sorted({int(pk) for pk in work_ids})
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start : start + BATCH]
+            with transaction.atomic(), connection.cursor() as cursor:
+                # Two tasks indexing the same work would both insert its row: the second
+                # waits here for the first to commit, then reads the work as it is now.
+                cursor.execute("SELECT pg_advisory_xact_lock(%s + id) FROM unnest(%s::bigint[]) AS id ORDER BY id", [LOCK_KEYS, batch])
+                docs = load_documents(batch)
+                self._delete(cursor, batch)
+                self._insert(cursor, docs)
+
+    def remove_works(self, work_ids: Sequence[int]) -> None:
+        ids = sorted({int(pk) for pk in work_ids})
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s + id) FROM unnest(%s::bigint[]) AS id ORDER BY id", [LOCK_KEYS, ids])
+            self._delete(cursor, ids)
+
+    def _delete(self, cursor: Any, ids: list[int]) -> None:
+        cursor.execute(f"DELETE FROM {self.work} WHERE work_id = ANY(%s)", [ids])
+        cursor.execute(f"DELETE FROM {self.chunk} WHERE work_id = ANY(%s)", [ids])
+
+    def _insert(self, cursor: Any, docs: list[Document]) -> None:
+        if not docs:
+            return
+        rows = [
+            (doc.work_id, position, part, piece)
+            for doc in docs
+            for position, text in doc.chapters
+            for part, piece in enumerate(_pieces(text))
+        ]
+        if rows:
+            cursor.executemany(
+                f"INSERT INTO {self.chunk} (work_id, chapter, part, body) VALUES (%s, %s, %s, to_tsvector('{CONFIG}', %s))",
+                rows,
+            )
+        # `words` gathers the lexemes already made, rather than parsing the text again.
+        vector = f"to_tsvector('{CONFIG}', %s)"
+        cursor.executemany(
+            f"INSERT INTO {self.work} (work_id, title, summary, notes, tags, creators, words)"
+            f" SELECT v.id, v.title, v.summary, v.notes, v.tags, v.creators, array_to_tsvector(ARRAY("
+            f"SELECT DISTINCT lexeme FROM (SELECT (unnest(v.title || v.summary || v.notes || v.tags || v.creators)).lexeme"
+            f" UNION ALL SELECT (unnest(c.body)).lexeme FROM {self.chunk} c WHERE c.work_id = v.id) AS l))"
+            f" FROM (SELECT %s::bigint AS id, {vector} AS title, {vector} AS summary, {vector} AS notes,"
+            f" {vector} AS tags, {vector} AS creators) AS v",
+            [(doc.work_id, doc.title, doc.summary, doc.notes, doc.tags, doc.creators) for doc in docs],
+        )
+
+    def reindex_all(self, progress: object = None) -> int:
+        """Fill fresh tables beside the live ones, index them, then swap them in.
+
+        Searches keep using the old tables meanwhile. Outside a transaction, several
+        connections share the work: PostgreSQL tokenizes in one process per connection.
+        Works changed while it ran are indexed again once the new tables are in place.
+        """
+        from chapbook.search.tasks import catch_up
+
+        started = time.time()
+        fresh = PostgresBackend(suffix="_new")
+        with connection.cursor() as cursor:
+            for statement in drop_statements(fresh) + create_statements(fresh, indexes=False):
+                cursor.execute(statement)
+        report: Callable[[int, int], None] = progress if callable(progress) else (lambda works, words: None)  # type: ignore[assignment]
+        workers = 1 if connection.in_atomic_block else max(1, min(4, os.cpu_count() or 1))
+        totals = [0, 0]
+        lock = threading.Lock()
+
+        def fill(batch: list[int], tag_names: TagNames) -> None:
+            docs = load_documents(batch, tags=tag_names)
+            with transaction.atomic(), connection.cursor() as cursor:
+                fresh._insert(cursor, docs)
+            with lock:
+                totals[0] += len(docs)
+                totals[1] += sum(doc.words for doc in docs)
+                report(totals[0], totals[1])
+
+        batches = _batches(listed_works(), BATCH)
+        if workers == 1:
+            names = TagNames()
+            for batch in batches:
+                fill(batch, names)
+        else:
+            _run_in_threads(batches, fill, workers)
+        # The two big indexes (`words`, `body`) take most of the time: one connection each.
+        statements = sorted(index_statements(fresh), key=lambda sql: ("words" not in sql, "body" not in sql))
+        _run_statements(statements + [f"ANALYZE {fresh.work}", f"ANALYZE {fresh.chunk}"], workers)
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in drop_statements(self):
+                cursor.execute(statement)
+            for statement in rename_statements(fresh, self):
+                cursor.execute(statement)
+        catch_up(started)
+        return totals[0]
+
+    # --- Reading --------------------------------------------------------------------
+
+    def match(self, query: Query) -> Hits:
+        compiled = compile_query(query, self.work, self.chunk)
+        empty = Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float64))
+        if compiled is None:
+            return empty
+        sql, params = compiled
+        terms = [term for clause in query.positive for term in clause.any_of if _text(term)]
+        any_text = [text for term in terms if (text := _text(term))]
+        any_q = " || ".join([PHRASE] * len(any_text))
+        cap = getattr(settings, "SEARCH_PG_RANK_CAP", RANK_CAP)
+        with _index_scans() as cursor:
+            cursor.execute(f"SELECT array_agg(work_id ORDER BY work_id) FROM ({sql}) AS hits", params)
+            found = cursor.fetchone()[0]
+            if not found:
+                return empty
+            ids = np.array(found, dtype=np.int64)
+            scores = np.zeros(len(ids), dtype=np.float64)
+            if len(ids) <= cap:
+                cursor.execute(
+                    f"SELECT array_agg(work_id), array_agg(rank) FROM (SELECT work_id, max(ts_rank(body, q)) AS rank"
+                    f" FROM {self.chunk}, (SELECT {any_q} AS q) AS query"
+                    f" WHERE work_id = ANY(%s) AND body @@ q GROUP BY work_id) AS ranked",
+                    [*any_text, ids.tolist()],
+                )
+                _add(ids, scores, *cursor.fetchone())
+                if scores.max(initial=0.0) > 0:
+                    scores /= scores.max()  # the body's relevance, 0 to 1: below any metadata match
+                phrase = _phrase(query)
+                if phrase is not None:
+                    fields = " OR ".join(f"w.{column} @@ q.p" for column in COLUMN.values())
+                    cursor.execute(
+                        f"SELECT array_agg(w.work_id) FROM {self.work} w, (SELECT {PHRASE} AS p) AS q"
+                        f" WHERE w.work_id = ANY(%s) AND ({fields}"
+                        f" OR EXISTS (SELECT FROM {self.chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p))",
+                        [phrase, ids.tolist()],
+                    )
+                    phrased = cursor.fetchone()[0] or []
+                    _add(ids, scores, phrased, [PHRASE_BONUS] * len(phrased))
+            # Each term in each group of metadata fields: GIN lookups in small vectors.
+            for columns, weight in META_GROUPS:
+                for term in terms:
+                    allowed = [c for c in columns if term.field is None or COLUMN[term.field] == c]
+                    if allowed:
+                        cursor.execute(
+                            f"SELECT array_agg(work_id) FROM {self.work}, (SELECT {PHRASE} AS q) AS query"
+                            f" WHERE {' OR '.join(f'{column} @@ q' for column in allowed)}",
+                            [_text(term)],
+                        )
+                        hit = cursor.fetchone()[0] or []
+                        _add(ids, scores, hit, [weight] * len(hit))
+        return Hits(ids=ids, scores=scores)
+
+    def snippets(self, query: Query, work_ids: Sequence[int]) -> dict[int, Snippet]:
+        ids = sorted({int(pk) for pk in work_ids})
+        terms = [text for clause in query.positive for term in clause.any_of if term.field is None and (text := _text(term))]
+        if not ids:
+            return {}
+        docs = {doc.work_id: doc for doc in load_documents(ids, chapters=False)}
+        chapters: dict[int, list[int]] = {}
+        if terms:
+            # Only the chapters that hold a term are read and searched for a passage.
+            any_q = " || ".join([PHRASE] * len(terms))
+            with _index_scans() as cursor:
+                cursor.execute(
+                    f"SELECT DISTINCT work_id, chapter FROM {self.chunk}, (SELECT {any_q} AS q) AS query"
+                    f" WHERE work_id = ANY(%s) AND body @@ q ORDER BY work_id, chapter",
+                    [*terms, ids],
+                )
+                for work_id, position in cursor.fetchall():
+                    chapters.setdefault(work_id, []).append(position)
+        # The first few chapters that match, which is where the passage will be.
+        wanted = [(pk, position) for pk, positions in chapters.items() for position in positions[:3]]
+        texts: dict[int, list[tuple[int, str]]] = {}
+        if wanted:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT c.work_id, c.position, c.title, c.html FROM {Chapter._meta.db_table} c"
+                    " JOIN unnest(%s::bigint[], %s::integer[]) AS w(work_id, position)"
+                    " ON c.work_id = w.work_id AND c.position = w.position ORDER BY c.work_id, c.position",
+                    [[pk for pk, _ in wanted], [position for _, position in wanted]],
+                )
+                for pk, position, title, html in cursor.fetchall():
+                    texts.setdefault(pk, []).append((position, chapter_text(title, html)))
+        sources = {
+            pk: snippets.Source(doc.title, doc.summary, doc.notes, doc.tags, doc.creators, texts.get(pk, []))
+            for pk, doc in docs.items()
+        }
+        return snippets.build(query, sources, stem)
+
+
+@contextmanager
+def _index_scans() -> Iterator[Any]:
+    """A cursor whose queries read the GIN indexes rather than every row.
+
+    The planner prices `body @@ query` on a sequential scan as one cheap comparison a
+    row, not seeing that each row's vector is out of line (TOAST) and must be fetched
+    and decompressed first; on a small table it then scans everything, several times
+    slower than the index. The setting is local to the transaction, and put back.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+        previous = cursor.fetchone()[0]
+        try:
+            yield cursor
+        finally:
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
+
+
+def _add(ids: np.ndarray, scores: np.ndarray, found: list[int] | None, values: list[float] | None) -> None:
+    if not found or not values:
+        return
+    keys = np.array(found, dtype=np.int64)
+    ranks = np.array(values, dtype=np.float64)
+    at = np.searchsorted(ids, keys)
+    inside = at < len(ids)
+    at, keys, ranks = at[inside], keys[inside], ranks[inside]
+    hit = ids[at] == keys
+    np.add.at(scores, at[hit], ranks[hit])
+
+
+def stem(texts: Sequence[str]) -> list[tuple[str, ...]]:
+    """Each text's lexemes in order, as `chapbook_english` makes them."""
+    if not texts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.i, v.lexeme, p FROM unnest(%s::text[]) WITH ORDINALITY AS t(w, i),"
+            f" LATERAL unnest(to_tsvector('{CONFIG}', t.w)) AS v, LATERAL unnest(v.positions) AS p ORDER BY t.i, p",
+            [list(texts)],
+        )
+        rows = cursor.fetchall()
+    found: list[list[str]] = [[] for _ in texts]
+    for i, lexeme, _position in rows:
+        # A hyphenated word is indexed whole and in parts; the parts are what the text shows.
+        if snippets.TOKEN.fullmatch(lexeme):
+            found[i - 1].append(lexeme)
+    return [tuple(lexemes) for lexemes in found]
+
+
+def _run_statements(statements: list[str], workers: int) -> None:
+    """Index builds and ANALYZE, several at once when outside a transaction."""
+
+    def run(statement: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            cursor.execute(statement)
+            cursor.execute("RESET maintenance_work_mem")
+
+    if workers == 1:
+        for statement in statements:
+            run(statement)
+        return
+    from django.db import connections
+
+    todo: queue.Queue[str] = queue.Queue()
+    for statement in statements:
+        todo.put(statement)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while not errors:
+                try:
+                    statement = todo.get_nowait()
+                except queue.Empty:
+                    return
+                run(statement)
+        except BaseException as error:  # reported by the calling thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _batches(ids: Any, size: int) -> Any:
+    batch: list[int] = []
+    for pk in ids:
+        batch.append(pk)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _run_in_threads(batches: Any, fill: Callable[[list[int], TagNames], None], workers: int) -> None:
+    """Each thread has its own database connection, closed when it is done."""
+    from django.db import connections
+
+    todo: queue.Queue[list[int] | None] = queue.Queue(maxsize=workers * 2)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        names = TagNames()
+        try:
+            while (batch := todo.get()) is not None:
+                if not errors:
+                    try:
+                        fill(batch, names)
+                    except BaseException as error:  # reported by the main thread
+                        errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for batch in batches:
+        if errors:
+            break
+        todo.put(batch)
+    for _ in threads:
+        todo.put(None)
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def create_statements(backend: PostgresBackend, *, indexes: bool = True) -> list[str]:
+    tables = [
+        f"CREATE TABLE {backend.work} (work_id bigint PRIMARY KEY, title tsvector NOT NULL, summary tsvector NOT NULL,"
+        " notes tsvector NOT NULL, tags tsvector NOT NULL, creators tsvector NOT NULL, words tsvector NOT NULL)",
+        f"CREATE TABLE {backend.chunk} (work_id bigint NOT NULL, chapter integer NOT NULL, part integer NOT NULL,"
+        " body tsvector NOT NULL, PRIMARY KEY (work_id, chapter, part))",
+    ]
+    return tables + (index_statements(backend) if indexes else [])
+
+
+INDEXED = (("work", "title"), ("work", "summary"), ("work", "notes"), ("work", "tags"), ("work", "creators"),
+           ("work", "words"), ("chunk", "body"))  # fmt: skip
+
+
+def index_statements(backend: PostgresBackend) -> list[str]:
+    return [
+        f"CREATE INDEX {getattr(backend, table)}_{column}_idx ON {getattr(backend, table)} USING gin ({column})"
+        for table, column in INDEXED
+    ]
+
+
+def drop_statements(backend: PostgresBackend) -> list[str]:
+    return [f"DROP TABLE IF EXISTS {backend.work}", f"DROP TABLE IF EXISTS {backend.chunk}"]
+
+
+def rename_statements(old: PostgresBackend, new: PostgresBackend) -> list[str]:
+    statements = []
+    for table in ("work", "chunk"):
+        old_table, new_table = getattr(old, table), getattr(new, table)
+        statements.append(f"ALTER TABLE {old_table} RENAME TO {new_table}")
+        statements.append(f"ALTER INDEX {old_table}_pkey RENAME TO {new_table}_pkey")
+    for table, column in INDEXED:
+        old_table, new_table = getattr(old, table), getattr(new, table)
+        statements.append(f"ALTER INDEX {old_table}_{column}_idx RENAME TO {new_table}_{column}_idx")
+    return statements

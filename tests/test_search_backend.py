@@ -1,0 +1,453 @@
+"""The search backends: what matches, in what order, the snippets, and keeping the index fresh.
+
+Queries are built by hand (`q(...)`), so these tests pin the backend alone; the parser
+has its own tests. Every test runs on SQLite and on PostgreSQL (DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any, Callable
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from chapbook.lib.searchquery import Clause, Query, Term, parse
+from chapbook.people.models import Pseud, User
+from chapbook.people.services import update_pseud
+from chapbook.search import documents
+from chapbook.search.backend import get_backend
+from chapbook.search.tasks import index_works
+from chapbook.tags.models import Tag, TagType
+from chapbook.tags.services import add_parents, make_canonical, make_synonym
+from chapbook.works.models import Creatorship, Work
+from chapbook.works.services import (
+    ChapterInput,
+    add_chapter,
+    answer_co_creator_invitation,
+    delete_chapter,
+    delete_work,
+    update_chapter,
+    update_work,
+)
+from tests.conftest import default_tags, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def term(text: str, field: str | None = None) -> Term:
+    return Term(words=tuple(text.split()), field=field)
+
+
+def q(*clauses: str | Term | tuple[str | Term, ...], exclude: tuple[str | Term, ...] = ()) -> Query:
+    """q("dragon", ("lamp", "lantern"), term("x", "title"), exclude=("angst",))."""
+
+    def clause(value: Any, negated: bool = False) -> Clause:
+        values = value if isinstance(value, tuple) else (value,)
+        return Clause(any_of=tuple(v if isinstance(v, Term) else term(v) for v in values), negated=negated)
+
+    return Query(clauses=tuple(clause(c) for c in clauses) + tuple(clause(c, negated=True) for c in exclude))
+
+
+def titles(query: Query) -> list[str]:
+    """Titles of the matching works, best first (newest first on a tie)."""
+    hits = get_backend().match(query)
+    by_id = dict(Work.objects.filter(pk__in=hits.ids.tolist()).values_list("pk", "title"))
+    order = sorted(zip(hits.scores.tolist(), hits.ids.tolist()), key=lambda pair: (-pair[0], -pair[1]))
+    return [by_id[pk] for _, pk in order]
+
+
+def found(query: Query) -> set[str]:
+    return set(titles(query))
+
+
+@pytest.fixture
+def post(author: User, make_work: Callable[..., Work], django_capture_on_commit_callbacks: Any) -> Callable[..., Work]:
+    """post(title=..., chapters=[...], ...): posts a work and runs the indexing it queues."""
+
+    def post_work(**fields: Any) -> Work:
+        with django_capture_on_commit_callbacks(execute=True):
+            return make_work(fields.pop("by", author), **fields)
+
+    return post_work
+
+
+@pytest.fixture
+def indexed(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
+    """indexed(function, *args, **kwargs): calls a service and runs the indexing it queues."""
+
+    def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(*args, **kwargs)
+
+    return call
+
+
+def chapters(*texts: str) -> list[str]:
+    return [f"<p>{text}</p>" for text in texts]
+
+
+# --- What matches ---------------------------------------------------------------------
+
+
+def test_every_word_must_match(post: Callable[..., Work]) -> None:
+    post(title="Both", chapters=chapters("The dragon slept in the harbour."))
+    post(title="Dragon only", chapters=chapters("The dragon slept in the hills."))
+    assert found(q("dragon", "harbour")) == {"Both"}
+    assert found(q("dragon")) == {"Both", "Dragon only"}
+
+
+def test_words_may_match_in_different_fields_and_chapters(post: Callable[..., Work]) -> None:
+    post(title="Lantern", chapters=chapters("First there was fog.", "Then the harbour."), summary="<p>A keeper.</p>")
+    assert found(q("lantern", "fog", "harbour", "keeper")) == {"Lantern"}
+
+
+def test_a_phrase_matches_only_its_words_in_order(post: Callable[..., Work]) -> None:
+    post(title="In order", chapters=chapters("She walked along the silver harbour at dawn."))
+    post(title="Apart", chapters=chapters("The harbour was silver at dawn."))
+    assert found(q("silver harbour")) == {"In order"}
+    assert found(q("silver", "harbour")) == {"In order", "Apart"}
+
+
+def test_an_excluded_word_leaves_out_works_with_it(post: Callable[..., Work]) -> None:
+    post(title="Happy", chapters=chapters("The dragon laughed."))
+    post(title="Sad", chapters=chapters("The dragon wept; much angst."))
+    assert found(q("dragon", exclude=("angst",))) == {"Happy"}
+    assert found(q("dragon", exclude=("angst", "laughed"))) == set()
+    assert found(q("dragon", exclude=(("angst", "laughed"),))) == set()
+
+
+def test_an_excluded_phrase_leaves_out_only_that_phrase(post: Callable[..., Work]) -> None:
+    post(title="Cold tea", chapters=chapters("The tea was cold."))
+    post(title="Cold hands", chapters=chapters("Cold hands, warm tea."))
+    assert found(q("tea", exclude=("was cold",))) == {"Cold hands"}
+
+
+def test_or_finds_either(post: Callable[..., Work]) -> None:
+    post(title="Lamp", chapters=chapters("A lamp in the window."))
+    post(title="Lantern", chapters=chapters("A lantern in the window."))
+    post(title="Candle", chapters=chapters("A candle in the window."))
+    assert found(q(("lamp", "lantern"))) == {"Lamp", "Lantern"}
+    assert found(q(("lamp", "lantern"), "window")) == {"Lamp", "Lantern"}
+
+
+def test_or_mixes_phrases_words_and_fields(post: Callable[..., Work]) -> None:
+    post(title="Phrase", chapters=chapters("Down by the silver harbour."))
+    post(title="Word", chapters=chapters("A lamp, a harbour, silver."))
+    post(title="Lamp Title", chapters=chapters("Nothing at all."))
+    assert found(q(("silver harbour", term("lamp", "title")))) == {"Phrase", "Lamp Title"}
+    assert found(q("harbour", exclude=(term("word", "title"),))) == {"Phrase"}
+    assert found(q("harbour", exclude=("silver harbour",))) == {"Word"}
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [("title", {"Gulls"}), ("summary", {"Summary"}), ("notes", {"Notes"}), ("tag", {"Tagged"}), ("creator", {"By them"})],
+)
+def test_a_field_prefix_matches_only_that_field(post: Callable[..., Work], field: str, expected: set[str]) -> None:
+    post(title="Gulls", chapters=chapters("Nothing here."))
+    post(title="Summary", summary="<p>Gulls everywhere.</p>")
+    post(title="Notes", notes="<p>Written about gulls.</p>")
+    post(title="Tagged", tags=default_tags(freeforms=["Gulls"]))
+    post(title="By them", by=make_user("gulls"))
+    post(title="In the text", chapters=chapters("The gulls argued."))
+    assert found(q(term("gulls", field))) == expected
+    assert len(found(q("gulls"))) == 6
+
+
+def test_chapter_notes_are_notes(post: Callable[..., Work], author: User, indexed: Callable[..., Any]) -> None:
+    work = post(title="Noted", chapters=chapters("Plain text."))
+    indexed(add_chapter, work, by=author, chapter=ChapterInput(text="<p>More.</p>", notes="<p>Thanks to my beta.</p>"))
+    assert found(q(term("beta", "notes"))) == {"Noted"}
+
+
+def test_matching_folds_case_and_accents(post: Callable[..., Work]) -> None:
+    post(title="Café", chapters=chapters("Une CRÈME brûlée au café, naïve."))
+    assert found(q("cafe")) == {"Café"}
+    assert found(q("creme brulee")) == {"Café"}
+    assert found(q("NAIVE")) == {"Café"}
+
+
+def test_straight_and_curly_apostrophes_are_the_same(post: Callable[..., Work]) -> None:
+    post(title="Curly", chapters=chapters("I don’t know."))
+    post(title="Straight", chapters=chapters("I don't know."))
+    post(title="Apart", chapters=chapters("A don of the college, T for tea."))
+    # The parser reads "don't" as the phrase of "don" and "t", as the index splits it.
+    assert found(q("don t")) == {"Curly", "Straight"}
+    assert found(q(Term(words=("don't",)))) == {"Curly", "Straight"}
+    assert found(q(Term(words=("don’t",)))) == {"Curly", "Straight"}
+
+
+def test_english_words_are_stemmed(post: Callable[..., Work]) -> None:
+    post(title="Reminder", chapters=chapters("She reminded him of the harbours."))
+    assert found(q("remind")) == {"Reminder"}
+    assert found(q("reminding", "harbour")) == {"Reminder"}
+
+
+def test_tags_are_found_by_their_canonical_and_meta_tags(
+    post: Callable[..., Work], staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    post(title="Synonym", tags=default_tags(freeforms=["Soft Dragons"]))
+    post(title="Sub-tag", tags=default_tags(freeforms=["Tiny Dragons"]))
+    soft, tiny = Tag.objects.get(name="Soft Dragons"), Tag.objects.get(name="Tiny Dragons")
+    canonical = Tag.objects.create(name="Dragon Fluff", type=TagType.FREEFORM, canonical=True)
+    meta = Tag.objects.create(name="Creatures", type=TagType.FREEFORM, canonical=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_synonym([soft], of=canonical, by=staff)
+        make_canonical([tiny], by=staff)
+        add_parents([tiny, canonical], parents=[meta], by=staff)
+    assert found(q(term("dragon fluff", "tag"))) == {"Synonym"}
+    assert found(q(term("creatures", "tag"))) == {"Synonym", "Sub-tag"}
+    assert found(q(term("soft dragons", "tag"))) == {"Synonym"}
+
+
+def test_unpunctuated_and_syntax_characters_are_only_words(post: Callable[..., Work]) -> None:
+    post(title="Stars", chapters=chapters("NEAR the stars * and (brackets): ^caret."))
+    for text in ['"', '*', "^", "NEAR", ":", "(", ")", "AND", "OR", "NOT", '" OR "', "{title}", "x:y"]:
+        get_backend().match(q(Term(words=(text,))))  # never a syntax error
+    assert found(q(Term(words=("NEAR",)))) == {"Stars"}
+    assert found(q(Term(words=("*",)))) == set()
+    assert found(q("stars", Term(words=("*",)))) == {"Stars"}  # the punctuation is dropped
+    assert found(q(Term(words=('"stars"',)))) == {"Stars"}
+    assert found(q("stars", exclude=(Term(words=("(",)),))) == {"Stars"}
+
+
+def test_any_parsed_query_is_answered_without_a_database_error(post: Callable[..., Work]) -> None:
+    work = post(title="Café", chapters=chapters("The dragon slept by the silver harbour; NEAR * ^ (x) title:y don't"))
+    pieces = [*'abc "\'’-*^():{}%_\\é', " ", "dragon", "silver", "harbour", "NEAR", "OR", "AND", "NOT", "title:", "tag:", "-", "\x00"]
+    rng = random.Random(7)
+    backend = get_backend()
+    for _ in range(300):
+        query = parse("".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))))
+        if not query.is_empty:
+            backend.snippets(query, backend.match(query).ids.tolist())
+    assert backend.match(parse("dragon " * 2000)).ids.tolist() == [work.pk]
+    assert backend.match(parse('"silver harbour')).ids.tolist() == [work.pk]
+
+
+def test_a_very_long_query_is_answered(post: Callable[..., Work]) -> None:
+    post(title="Long", chapters=chapters("word " * 50))
+    many = tuple(f"word{i}" for i in range(32))
+    assert found(q(*many)) == set()
+    assert found(q(("word", *many))) == {"Long"}
+    assert found(q(Term(words=("word",) * 32))) == {"Long"}
+
+
+# --- What is in the index ---------------------------------------------------------------
+
+
+def test_drafts_and_hidden_works_are_never_indexed(post: Callable[..., Work], author: User, indexed: Callable[..., Any]) -> None:
+    draft = post(title="Draft secret", draft=True)
+    hidden = post(title="Hidden secret")
+    Work.objects.filter(pk=hidden.pk).update(hidden=True)
+    index_works.call([hidden.pk])
+    post(title="Posted secret", restricted=True)
+    assert found(q("secret")) == {"Posted secret"}  # restricted works are left to the filter index
+    indexed(update_work, draft, by=author, draft=False)
+    assert found(q("secret")) == {"Posted secret", "Draft secret"}
+
+
+def test_an_edit_is_indexed(post: Callable[..., Work], author: User, indexed: Callable[..., Any]) -> None:
+    work = post(title="Before", chapters=chapters("The old words."))
+    indexed(update_work, work, by=author, title="After", summary="<p>A fresh summary.</p>")
+    assert found(q("before")) == set()
+    assert found(q("after", "fresh", "old")) == {"After"}
+
+
+def test_chapters_added_edited_and_deleted_are_indexed(post: Callable[..., Work], author: User, indexed: Callable[..., Any]) -> None:
+    work = post(title="Growing", chapters=chapters("The first chapter."))
+    indexed(add_chapter, work, by=author, chapter=ChapterInput(text="<p>A zeppelin arrives.</p>"))
+    assert found(q("zeppelin")) == {"Growing"}
+    second = work.chapters.get(position=2)
+    indexed(update_chapter, second, by=author, data=ChapterInput(text="<p>A balloon arrives.</p>"))
+    assert found(q("zeppelin")) == set()
+    assert found(q("balloon")) == {"Growing"}
+    indexed(delete_chapter, work.chapters.get(position=2), by=author)
+    assert found(q("balloon")) == set()
+    assert found(q("first")) == {"Growing"}
+
+
+def test_a_deleted_work_leaves_the_index(post: Callable[..., Work], author: User, indexed: Callable[..., Any]) -> None:
+    work = post(title="Doomed")
+    indexed(delete_work, work, by=author)
+    assert found(q("doomed")) == set()
+
+
+def test_creators_renamed_and_added_are_indexed(
+    post: Callable[..., Work], author: User, co_author: User, indexed: Callable[..., Any]
+) -> None:
+    pseud = Pseud.objects.create(user=author, name="Moth")
+    work = post(title="Bylines", pseuds=[pseud], co_creators=[co_author.default_pseud])
+    assert found(q(term("moth", "creator"))) == {"Bylines"}
+    assert found(q(term("alice", "creator"))) == {"Bylines"}  # the pseud's user
+    assert found(q(term("carol", "creator"))) == set()  # not until she accepts
+    indexed(update_pseud, pseud, by=author, name="Lacewing")
+    assert found(q(term("lacewing", "creator"))) == {"Bylines"}
+    invitation = Creatorship.objects.get(work=work, pseud=co_author.default_pseud)
+    indexed(answer_co_creator_invitation, invitation, by=co_author, accept=True)
+    assert found(q(term("carol", "creator"))) == {"Bylines"}
+
+
+def test_wrangling_reindexes_the_works_of_the_tags(post: Callable[..., Work], staff: User, indexed: Callable[..., Any]) -> None:
+    post(title="Wrangled", tags=default_tags(characters=["Kylo"]))
+    post(title="Untouched", tags=default_tags(characters=["Rey"]))
+    kylo = Tag.objects.get(name="Kylo")
+    ben = Tag.objects.create(name="Ben Solo", type=TagType.CHARACTER, canonical=True)
+    assert found(q(term("ben solo", "tag"))) == set()
+    indexed(make_synonym, [kylo], of=ben, by=staff)
+    assert found(q(term("ben solo", "tag"))) == {"Wrangled"}
+
+
+def test_reindex_rebuilds_the_search_index(post: Callable[..., Work]) -> None:
+    post(title="Kept", chapters=chapters("Lighthouse keeper."))
+    post(title="Forgotten", chapters=chapters("Lighthouse."))
+    stale = Work.objects.get(title="Forgotten")
+    Work.objects.filter(pk=stale.pk).update(hidden=True)  # as the admin does, without a hook
+    out = io.StringIO()
+    call_command("reindex", "--search-only", stdout=out)
+    assert "Search index: 1 works" in out.getvalue()
+    assert "words/s" in out.getvalue()
+    assert found(q("lighthouse")) == {"Kept"}
+    assert found(q("keeper")) == {"Kept"}
+
+
+def test_reindex_can_rebuild_only_the_filters(post: Callable[..., Work]) -> None:
+    out = io.StringIO()
+    call_command("reindex", "--filters-only", stdout=out)
+    assert "Search index" not in out.getvalue()
+
+
+def test_documents_hold_every_field(post: Callable[..., Work], author: User) -> None:
+    work = post(
+        title="Whole",
+        summary="<p>The <em>sum</em>mary &amp; more.</p>",
+        notes="<p>Begin.</p>",
+        end_notes="<p>End.</p>",
+        chapters=chapters("One.", "Two <b>bold</b>."),
+        tags=default_tags(freeforms=["Fluff"]),
+    )
+    (doc,) = documents.load_documents([work.pk])
+    assert doc.summary == "The summary & more."
+    assert doc.notes.split("\n") == ["Begin.", "End."]
+    assert [text for _, text in doc.chapters] == ["One.", "Two bold."]
+    assert "Fluff" in doc.tags.split("\n") and "Original Work" in doc.tags.split("\n")
+    assert doc.creators == "alice"
+
+
+def test_plain_text_keeps_words_whole_across_inline_markup() -> None:
+    text = documents.plain_text('<p>A <b>S</b>ilver <a title="a > b" href="x">link</a></p><p>Next</p>')
+    assert text.split() == ["A", "Silver", "link", "Next"]
+    assert documents.plain_text("<p>caf&eacute; &lt;tag&gt;</p>") == "café <tag>"
+
+
+# --- Ranking ------------------------------------------------------------------------------
+
+
+def test_a_title_match_ranks_above_a_passing_word_deep_in_a_long_work(post: Callable[..., Work]) -> None:
+    filler = "The tide came in and went out again over the grey stones. " * 40
+    long_chapters = chapters(*([filler] * 39 + [filler + " A lighthouse, briefly."]))
+    post(title="Forty chapters", chapters=long_chapters)
+    post(title="The Lighthouse", chapters=chapters(filler))
+    post(title="Tagged", chapters=chapters(filler), tags=default_tags(freeforms=["Lighthouse"]))
+    ranked = titles(q("lighthouse"))
+    assert ranked[-1] == "Forty chapters"
+    assert ranked[0] == "The Lighthouse"
+
+
+def test_a_long_work_titled_with_the_word_ranks_above_a_short_passing_mention(post: Callable[..., Work]) -> None:
+    filler = "The tide came in and went out again over the grey stones. " * 200
+    post(title="Lighthouse", chapters=chapters(*([filler] * 20)))
+    post(title="Short", chapters=chapters("A lighthouse."))
+    assert titles(q("lighthouse")) == ["Lighthouse", "Short"]
+
+
+def test_the_words_together_rank_above_the_words_scattered(post: Callable[..., Work]) -> None:
+    post(title="Together", chapters=chapters("They met at the silver harbour. " + "Gulls cried. " * 20))
+    post(title="Scattered", chapters=chapters("The harbour was grey. " + "Gulls cried. " * 20 + "A silver coin."))
+    assert titles(q("silver", "harbour")) == ["Together", "Scattered"]
+
+
+def test_ranking_holds_above_the_cap(post: Callable[..., Work], settings: Any) -> None:
+    settings.SEARCH_RANK_CAP = settings.SEARCH_PG_RANK_CAP = 1
+    post(title="Body", chapters=chapters("A lighthouse."))
+    post(title="Lighthouse", chapters=chapters("Nothing."))
+    post(title="Other body", chapters=chapters("Another lighthouse."))
+    assert titles(q("lighthouse"))[0] == "Lighthouse"
+    assert found(q("lighthouse")) == {"Body", "Lighthouse", "Other body"}
+
+
+def test_hits_are_ascending_and_unique(post: Callable[..., Work]) -> None:
+    for i in range(5):
+        post(title=f"Work {i}", chapters=chapters("Harbour " * (i + 1), "Harbour again."))
+    hits = get_backend().match(q(("harbour", "again")))
+    assert hits.ids.tolist() == sorted(set(hits.ids.tolist()))
+    assert len(hits.ids) == len(hits.scores) == 5
+    assert (hits.scores > 0).all()
+
+
+# --- Snippets -------------------------------------------------------------------------------
+
+
+def snippet(query: Query, work: Work) -> Any:
+    return get_backend().snippets(query, [work.pk]).get(work.pk)
+
+
+def test_a_snippet_marks_the_words_in_the_chapter_that_matched(post: Callable[..., Work]) -> None:
+    work = post(title="Three", chapters=chapters("Nothing yet.", "Still nothing.", "She reminded him of the harbour."))
+    found_snippet = snippet(q("remind", "harbour"), work)
+    assert found_snippet.chapter == 3
+    assert "<mark>reminded</mark>" in found_snippet.html
+    assert "<mark>harbour</mark>" in found_snippet.html
+
+
+def test_a_snippet_marks_a_phrase_and_folded_words(post: Callable[..., Work]) -> None:
+    work = post(title="Folded", chapters=chapters("At the CAFÉ she said: “I don’t know.”"))
+    found_snippet = snippet(q("cafe", "don t know"), work)
+    assert "<mark>CAFÉ</mark>" in found_snippet.html
+    assert "<mark>don’t know</mark>" in found_snippet.html
+
+
+def test_a_snippet_is_escaped(post: Callable[..., Work]) -> None:
+    work = post(title="Markup", chapters=["<p>Use &lt;script&gt;alert(1)&lt;/script&gt; with the harbour &amp; tide.</p>"])
+    html = snippet(q("harbour"), work).html
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "&amp; tide" in html
+    assert html.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_a_snippet_from_the_summary_when_the_text_does_not_match(post: Callable[..., Work]) -> None:
+    work = post(title="Summarised", summary="<p>A tale of lighthouses.</p>", chapters=chapters("Nothing here."))
+    found_snippet = snippet(q("lighthouse"), work)
+    assert found_snippet.chapter is None
+    assert "<mark>lighthouses</mark>" in found_snippet.html
+
+
+def test_a_field_term_is_marked_only_in_its_field(post: Callable[..., Work]) -> None:
+    work = post(title="Harbour Lights", chapters=chapters("The harbour at night."))
+    found_snippet = snippet(q(term("harbour", "title")), work)
+    assert found_snippet.chapter is None
+    assert found_snippet.html == "<mark>Harbour</mark> Lights"
+
+
+def test_a_long_chapter_gives_a_short_snippet(post: Callable[..., Work]) -> None:
+    text = "Waves. " * 500 + "The lighthouse keeper slept. " + "Waves. " * 500
+    work = post(title="Long", chapters=chapters(text))
+    html = snippet(q("lighthouse"), work).html
+    assert len(html) < 400
+    assert html.startswith("…") and html.endswith("…")
+    assert "<mark>lighthouse</mark> keeper" in html
+
+
+def test_snippets_for_a_page(post: Callable[..., Work]) -> None:
+    works = [post(title=f"Work {i}", chapters=chapters(f"Harbour number {i}.")) for i in range(10)]
+    result = get_backend().snippets(q("harbour"), [w.pk for w in works])
+    assert set(result) == {w.pk for w in works}
+    assert all(s.chapter == 1 for s in result.values())
+
+
+def test_the_backend_fits_the_database() -> None:
+    name = type(get_backend()).__name__
+    assert name == ("PostgresBackend" if connection.vendor == "postgresql" else "SQLiteBackend")
