@@ -385,7 +385,7 @@ def test_any_query_gives_results_or_a_message_never_an_error(client: Client, q: 
 
 # Most of a search's queries are its backend's (matching, field scores, snippets), so the
 # pin depends on the database.
-SEARCH_QUERIES = {"sqlite": 22, "postgresql": 25}
+SEARCH_QUERIES = {"sqlite": 22, "postgresql": 27}
 
 
 @pytest.mark.usefixtures("archive")
