@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("CHAPBOOK_HOME", tempfile.mkdtemp(prefix="chapbook-test-"))
 
@@ -26,4 +27,4 @@ MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]
 
 # xdist workers share CHAPBOOK_HOME and, on SQLite, the in-memory database's name: each
 # worker keeps its filter index snapshots in a folder of its own.
-FILTER_INDEX_DIR = tempfile.mkdtemp(prefix="chapbook-index-")
+FILTER_INDEX_DIR = Path(tempfile.mkdtemp(prefix="chapbook-index-"))

@@ -37,6 +37,7 @@ from chapbook.listings.query import (
     FacetCount,
     Filters,
     find_works,
+    tag_key,
     tags_by_name,
 )
 from chapbook.people.models import Pseud, User
@@ -214,11 +215,6 @@ def empty_page(filters: WorkFilters) -> WorkPage:
     if filters.facets:
         return WorkPage(count=0, items=[], facets=facets_out({}))
     return WorkPage(count=0, items=[])
-
-
-def tag_key(name: str) -> str:
-    """How tags_by_name keys a name: runs of spaces are one space, in lower case."""
-    return " ".join(name.split()).lower()
 
 
 def query_error(parameter: str, message: str) -> dict[str, Any]:

@@ -53,18 +53,7 @@ KEY_BYTES = 24
 # A transaction that revised a work just before a snapshot began may commit after the
 # snapshot read the table; re-reading this much history as delta covers it.
 SNAPSHOT_OVERLAP = dt.timedelta(seconds=60)
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 REBUILD_QUEUED_KEY = "filter-index:rebuild-queued"
-
-
-def _to_seconds(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return int((value - EPOCH).total_seconds())
 
 
 def sort_key(text: str) -> bytes:

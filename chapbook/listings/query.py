@@ -111,9 +111,14 @@ class Result:
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
 
 
+def tag_key(name: str) -> str:
+    """How `tags_by_name` keys a name: runs of spaces are one space, in lower case."""
+    return " ".join(name.split()).lower()
+
+
 def tags_by_name(names: Iterable[str]) -> tuple[dict[str, Tag], list[str]]:
     """Tags for `names` (any case), keyed by the lowercased name, and the names not found."""
-    wanted = {" ".join(name.split()).lower(): " ".join(name.split()) for name in names if name.strip()}
+    wanted = {tag_key(name): " ".join(name.split()) for name in names if name.strip()}
     if not wanted:
         return {}, []
     # The unique index on LOWER(name) answers this; an OR with another column would not.
