@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "chapbook.tags",
     "chapbook.works",
     "chapbook.listings",
+    "chapbook.feedback",
     "chapbook.search",
     "chapbook.imports",
     "chapbook.api",

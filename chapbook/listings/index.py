@@ -38,6 +38,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from chapbook.listings.models import RemovedWork
@@ -342,8 +343,9 @@ def _works_rows(since: dt.datetime | None) -> list[tuple[Any, ...]]:
     )
     params: list[Any] = [False, False]
     if since is not None:
-        sql += " AND revised_at > %s"
-        params.append(since)
+        # Feedback moves the counters the sorts read without revising the work.
+        sql += " AND (revised_at > %s OR feedback_at > %s)"
+        params += [since, since]
     with connection.cursor() as cursor:
         if since is None:
             cursor.execute(sql + " ORDER BY id", params)
@@ -591,14 +593,15 @@ def snapshot_path() -> Path:
     return Path(settings.FILTER_INDEX_DIR) / f"filters-{slug}.npz"
 
 
-def _state_stamp() -> tuple[Any, Any, Any, Any]:
-    """(latest revision, latest wrangling, latest removal, newest tag): one cheap query."""
+def _state_stamp() -> tuple[Any, Any, Any, Any, Any]:
+    """(latest revision, latest wrangling, latest removal, newest tag, latest feedback): one cheap query."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT MAX(revised_at) FROM {Work._meta.db_table}),"
             f" (SELECT MAX(wrangled_at) FROM {Tag._meta.db_table}),"
             f" (SELECT MAX(id) FROM {RemovedWork._meta.db_table}),"
-            f" (SELECT MAX(id) FROM {Tag._meta.db_table})"
+            f" (SELECT MAX(id) FROM {Tag._meta.db_table}),"
+            f" (SELECT MAX(feedback_at) FROM {Work._meta.db_table})"
         )
         row = cursor.fetchone()
     return tuple(str(value) if value is not None else "" for value in row)  # type: ignore[return-value]
@@ -682,7 +685,7 @@ def current_view() -> View:
         delta = build_segment(graph, since=since)
         if snapshot is not None:
             hidden = set(
-                Work.objects.filter(revised_at__gt=since)
+                Work.objects.filter(Q(revised_at__gt=since) | Q(feedback_at__gt=since))
                 .values_list("pk", flat=True)
                 .iterator(chunk_size=20000)
             )

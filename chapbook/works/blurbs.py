@@ -20,17 +20,18 @@ from chapbook.works.models import Work
 from chapbook.works.selectors import with_blurb
 
 BLURB_CACHE_SECONDS = 24 * 3600
-VERSION_FIELDS = ("pk", "revised_at", "kudos_count", "hits_count")
-Row = tuple[Any, ...]  # (pk, revised_at, kudos, hits)
+# Everything a blurb shows that can change: the work's revision and its feedback counters.
+VERSION_FIELDS = ("pk", "revised_at", "kudos_count", "hits_count", "comments_count", "bookmarks_count")
+Row = tuple[Any, ...]  # (pk, revised_at, kudos, hits, comments, bookmarks)
 
 
 def _key(row: Row) -> str:
-    pk, revised_at, kudos, hits = row
-    return f"blurb:{pk}:{revised_at.timestamp()}:{kudos}:{hits}"  # type: ignore[attr-defined]
+    pk, revised_at, *counters = row
+    return f"blurb:{pk}:{revised_at.timestamp()}:{':'.join(map(str, counters))}"
 
 
 def version_rows(works: QuerySet[Work]) -> QuerySet[Work, Row]:
-    """The listing's works as (pk, revised_at, kudos, hits) rows, in the listing's order."""
+    """The listing's works as version rows (see VERSION_FIELDS), in the listing's order."""
     return works.values_list(*VERSION_FIELDS)
 
 
@@ -41,7 +42,7 @@ def render_blurbs(rows: Sequence[Row]) -> list[SafeString]:
     if missing:
         fresh = {}
         for work in with_blurb(Work.objects.filter(pk__in=missing)):
-            fresh[_key((work.pk, work.revised_at, work.kudos_count, work.hits_count))] = str(
+            fresh[_key(tuple(getattr(work, field) for field in VERSION_FIELDS))] = str(
                 render_to_string("works/_blurb.html", {"work": work})
             )
         cache.set_many(fresh, BLURB_CACHE_SECONDS)

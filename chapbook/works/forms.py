@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from chapbook.people.models import Pseud, User
 from chapbook.tags.models import CATEGORIES, RATINGS, WARNINGS
-from chapbook.works.models import LANGUAGES, Series, Work
+from chapbook.works.models import LANGUAGES, CommentPermission, Series, Work
 from chapbook.works.services import ChapterInput, TagInput, split_tag_names
 
 FORMAT_CHOICES = [("html", "HTML"), ("markdown", "Markdown"), ("text", "Plain text")]
@@ -88,6 +88,12 @@ class WorkForm(forms.Form):
         help_text="Leave empty if you do not know yet (shown as “?”).",
     )
     restricted = forms.BooleanField(label="Only show to logged-in readers", required=False)
+    comment_permission = forms.ChoiceField(
+        label="Who can comment", choices=CommentPermission.choices, initial=CommentPermission.EVERYONE, required=False
+    )
+    moderate_comments = forms.BooleanField(
+        label="Hold new comments until I approve them", required=False
+    )
     series = forms.ModelChoiceField(label="Add to series", queryset=Series.objects.none(), required=False)
     series_title = forms.CharField(label="…or start a new series", required=False, max_length=255)
     source_site = forms.CharField(label="Originally posted on (site)", required=False, max_length=100)
@@ -132,6 +138,8 @@ class WorkForm(forms.Form):
             "language": data["language"],
             "expected_chapters": data["expected_chapters"],
             "restricted": data["restricted"],
+            "comment_permission": data["comment_permission"] or CommentPermission.EVERYONE,
+            "moderate_comments": data["moderate_comments"],
             "series": data["series"],
             "series_title": data["series_title"],
             "source_site": data["source_site"],
@@ -157,6 +165,8 @@ class WorkForm(forms.Form):
             "end_notes": work.end_notes,
             "expected_chapters": work.expected_chapters,
             "restricted": work.restricted,
+            "comment_permission": work.comment_permission,
+            "moderate_comments": work.moderate_comments,
             "source_site": work.source_site,
             "source_url": work.source_url,
         }

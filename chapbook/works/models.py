@@ -21,6 +21,12 @@ LANGUAGES = [
 LANGUAGE_NAMES = dict(LANGUAGES)
 
 
+class CommentPermission(models.TextChoices):
+    EVERYONE = "everyone", "Everyone, guests included"
+    USERS = "users", "Logged-in users only"
+    OFF = "off", "No one (comments are off)"
+
+
 class Work(models.Model):
     title = models.CharField(max_length=255)
     summary = models.TextField(blank=True)  # sanitized HTML
@@ -56,6 +62,18 @@ class Work(models.Model):
     comments_count = models.PositiveIntegerField(default=0)
     bookmarks_count = models.PositiveIntegerField(default=0)
     hits_count = models.PositiveIntegerField(default=0)
+    subscriptions_count = models.PositiveIntegerField(default=0)
+    # Moves with any feedback (kudos, comments, bookmarks, hits): the version of the
+    # counters, read by the filter index's delta and the guest page cache.
+    feedback_at = models.DateTimeField(null=True, blank=True)
+
+    # The creators' choices for comments on this work.
+    comment_permission = models.CharField(
+        max_length=10, choices=CommentPermission.choices, default=CommentPermission.EVERYONE
+    )
+    moderate_comments = models.BooleanField(
+        default=False, help_text="Hold new comments until a creator approves them."
+    )
 
     pseuds = models.ManyToManyField(Pseud, through="Creatorship", related_name="works")
     tags = models.ManyToManyField(Tag, through="WorkTag", related_name="works")
@@ -65,6 +83,7 @@ class Work(models.Model):
             models.Index(fields=["draft", "restricted", "-updated_at"], name="work_listing_idx"),
             # The filter index asks for the works revised since its snapshot.
             models.Index(fields=["revised_at"], name="work_revised_idx"),
+            models.Index(fields=["feedback_at"], name="work_feedback_idx"),
         ]
 
     def __str__(self) -> str:

@@ -53,13 +53,18 @@ def _guest_version_query(alias: str) -> tuple[str, tuple[object, ...], int]:
     compiled SQL with the work's id swapped in. The rule itself stays in the selector.
     """
     works = works_visible_to(AnonymousUser()).filter(pk=_SENTINEL_PK)
-    query = works.values_list("revised_at", "kudos_count", "hits_count", "comments_count", "bookmarks_count").query
+    query = works.values_list(
+        "revised_at", "kudos_count", "hits_count", "comments_count", "bookmarks_count", "feedback_at"
+    ).query
     sql, params = query.get_compiler(alias).as_sql()
     return sql, tuple(params), list(params).index(_SENTINEL_PK)
 
 
 def guest_work_version(pk: int) -> tuple[object, ...] | None:
-    """(revised_at, kudos, hits, comments, bookmarks) of a work a guest may read, or None."""
+    """(revised_at, kudos, hits, comments, bookmarks, feedback_at) of a work a guest may read, or None.
+
+    `feedback_at` moves with every comment edit or moderation too, which no counter shows.
+    """
     sql, params, index = _guest_version_query(DEFAULT_DB_ALIAS)
     bound: list[Any] = list(params)
     bound[index] = pk

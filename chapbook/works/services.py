@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from chapbook.feedback import subscriptions
 from chapbook.lib.formats import Format, render
 from chapbook.lib.wordcount import count_words
 from chapbook.listings.services import forget_work
@@ -22,6 +23,7 @@ from chapbook.tags.models import Tag, TagType
 from chapbook.works.models import (
     LANGUAGE_NAMES,
     Chapter,
+    CommentPermission,
     Creatorship,
     Series,
     SeriesPart,
@@ -194,6 +196,12 @@ def _check_language(language: str) -> None:
         raise ValidationError({"language": [f"Unknown language code “{language}”."]})
 
 
+def _check_comment_permission(value: str) -> None:
+    if value not in CommentPermission.values:
+        allowed = ", ".join(CommentPermission.values)
+        raise ValidationError({"comment_permission": [f"Choose one of: {allowed}."]})
+
+
 def _check_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
@@ -302,6 +310,8 @@ def post_work(
     series: Series | None = None,
     series_title: str = "",
     backdate: datetime | None = None,
+    comment_permission: str = CommentPermission.EVERYONE,
+    moderate_comments: bool = False,
 ) -> tuple[Work, list[str]]:
     """Create a work with its chapters, tags and creators.
 
@@ -311,6 +321,7 @@ def post_work(
         raise ValidationError({"chapters": ["A work needs at least one chapter."]})
     title = _check_title(title)
     _check_language(language)
+    _check_comment_permission(comment_permission)
     _check_expected(expected_chapters, posted=len(chapters))
     _check_limits(
         summary=summary,
@@ -347,6 +358,8 @@ def post_work(
         source_url=source_url.strip(),
         prompt_text=prompt_text.strip(),
         prompt_relationship=prompt_relationship.strip(),
+        comment_permission=comment_permission,
+        moderate_comments=moderate_comments,
     )
     removed = summary_r.removed + notes_r.removed + end_r.removed
     built = []
@@ -364,6 +377,8 @@ def post_work(
     work.refresh_counts()
     work.save(update_fields=["chapter_count", "word_count", "complete"])
     works_changed([work.pk])
+    if not draft:
+        subscriptions.work_posted(work)
     return work, list(dict.fromkeys(removed))
 
 
@@ -395,6 +410,8 @@ def update_work(
     co_creators: Sequence[Pseud] = (),
     series: Series | None = None,
     series_title: str = "",
+    comment_permission: str | None = None,
+    moderate_comments: bool | None = None,
 ) -> tuple[Work, list[str]]:
     """Change a work's metadata. Only the fields given change."""
     require_creator(work, by)
@@ -424,6 +441,11 @@ def update_work(
             removed += rendered.removed
     if restricted is not None:
         work.restricted = restricted
+    if comment_permission is not None:
+        _check_comment_permission(comment_permission)
+        work.comment_permission = comment_permission
+    if moderate_comments is not None:
+        work.moderate_comments = moderate_comments
     for name, text_value in (
         ("source_site", source_site),
         ("source_url", source_url),
@@ -433,6 +455,7 @@ def update_work(
         if text_value is not None:
             setattr(work, name, text_value.strip())
     now = timezone.now()
+    published = False
     if draft is not None and draft != work.draft:
         if draft and work.published_at is not None:
             raise ValidationError({"draft": ["A posted work cannot become a draft again."]})
@@ -440,6 +463,7 @@ def update_work(
         if not draft:
             work.published_at = now
             work.updated_at = now
+            published = True
     if tags is not None:
         _set_tags(work, resolve_tags(tags))
     if pseuds is not None:
@@ -457,6 +481,8 @@ def update_work(
     work.refresh_counts()
     work.save()
     works_changed([work.pk])
+    if published:
+        subscriptions.work_posted(work)
     return work, list(dict.fromkeys(removed))
 
 
@@ -495,6 +521,8 @@ def add_chapter(work: Work, *, by: User, chapter: ChapterInput, position: int | 
     work.refresh_counts()
     work.save()
     works_changed([work.pk])
+    if not work.draft:
+        subscriptions.chapter_posted(work, row)
     return row, removed
 
 

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from chapbook.downloads.services import available_formats
+from chapbook.feedback.visits import record_visit
 from chapbook.works.blurbs import blurb_page, render_blurbs, version_rows
 from chapbook.works.models import Series, Work
 from chapbook.works.selectors import (
@@ -106,6 +107,13 @@ def _guest_page_key(request: HttpRequest, pk: int, view: str) -> str | None:
 
 def _work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
     key = _guest_page_key(request, pk, view)
+    response = _cached_or_rendered_page(request, pk, view, key)
+    # Only after the page was allowed (a 404 raised above records nothing).
+    record_visit(request, pk, None if view == "full" else int(view))
+    return response
+
+
+def _cached_or_rendered_page(request: HttpRequest, pk: int, view: str, key: str | None) -> HttpResponse:
     if key is not None and (content := cache.get(key)) is not None:
         if b"csrfmiddlewaretoken" in content:
             # A form on the page carries a CSRF token, which must be this guest's own.
@@ -129,6 +137,8 @@ def _render_work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:
         "body": body,
         "chapter_title": chapter_title,
         "is_creator": creator,
+        # The chapter shown, or None for the whole work: kudos and comments attach to it.
+        "chapter_position": None if view == "full" else int(view),
     }
     return render(request, "works/work_detail.html", context)
 

@@ -1,0 +1,5 @@
+"""Placeholder until its feature lands."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
