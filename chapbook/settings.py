@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chapbook.site.context_processors.site",
+                "chapbook.feedback.context_processors.inbox",
             ],
         },
     },
@@ -189,7 +190,12 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "OPTIONS": {"MAX_ENTRIES": 5000},
-        }
+        },
+        "hits": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "hits",
+            "OPTIONS": {"MAX_ENTRIES": 200_000},
+        },
     }
 
 TASKS = {
@@ -260,6 +266,19 @@ WORKS_PER_PAGE = 20
 FILTER_INDEX_DIR = Path(env_str("CHAPBOOK_FILTER_INDEX_DIR", str(HOME / "index")))
 FILTER_INDEX_SNAPSHOT_MIN = env_int("CHAPBOOK_FILTER_INDEX_SNAPSHOT_MIN", 5000)
 FILTER_INDEX_DELTA_MAX = env_int("CHAPBOOK_FILTER_INDEX_DELTA_MAX", 2000)
+
+# Comment limits (chapbook/feedback/ratelimit.py, spam.py): how many comments each kind of
+# commenter may post per window, as AO3 limits new accounts; guests count per address.
+CHAPBOOK_COMMENT_RATE_WINDOW = env_int("CHAPBOOK_COMMENT_RATE_WINDOW", 900)
+CHAPBOOK_COMMENT_RATE_GUEST = env_int("CHAPBOOK_COMMENT_RATE_GUEST", 3)
+CHAPBOOK_COMMENT_RATE_NEW_USER = env_int("CHAPBOOK_COMMENT_RATE_NEW_USER", 5)
+CHAPBOOK_COMMENT_RATE_USER = env_int("CHAPBOOK_COMMENT_RATE_USER", 20)
+CHAPBOOK_COMMENT_RATE_NEW_ACCOUNT_DAYS = env_int("CHAPBOOK_COMMENT_RATE_NEW_ACCOUNT_DAYS", 7)
+# A guest comment with this many links or more waits for the creator's approval.
+CHAPBOOK_COMMENT_GUEST_LINK_LIMIT = env_int("CHAPBOOK_COMMENT_GUEST_LINK_LIMIT", 3)
+# The cache that remembers today's visitors per work (chapbook/feedback/hits.py): its own,
+# so that a busy day's visitor keys do not push rendered pages out of the default cache.
+CHAPBOOK_HITS_CACHE = "default" if REDIS_URL else "hits"
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CHAPBOOK_HITS_CACHE = "default"  # one cache, which each test starts by emptying
 # The pool keeps connections to the database it opened first; the test runner swaps
 # databases under it, so tests connect plainly.
 if str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):

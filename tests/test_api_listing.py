@@ -59,7 +59,7 @@ def test_it_lists_summaries_with_their_stats(author: User, make_work: MakeWork) 
     assert set(data) == {"count", "items"}
     [item] = data["items"]
     assert set(item) == SUMMARY_FIELDS
-    assert item["stats"] == {"kudos": 7, "comments": 3, "bookmarks": 2, "hits": 120}
+    assert item["stats"] == {"kudos": 7, "comments": 3, "bookmarks": 2, "hits": 120, "subscriptions": 0}
 
 
 def test_tag_alias_still_filters_by_one_tag(author: User, make_work: MakeWork) -> None:

@@ -25,6 +25,7 @@ SUMMARY_FIELDS = {
     "id", "url", "title", "creators", "fandoms", "ratings", "warnings", "categories", "relationships",
     "characters", "freeforms", "summary", "notes", "end_notes", "language", "word_count", "chapter_count",
     "expected_chapters", "complete", "restricted", "draft", "published", "updated", "source", "prompt", "stats",
+    "comment_permission", "moderate_comments",
 }
 
 
@@ -141,7 +142,7 @@ def test_work_stats_come_from_its_feedback_counters(author: User, make_work: Mak
 
     data = api_as().get(f"/api/v1/works/{work.pk}").json()
 
-    assert data["stats"] == {"kudos": 7, "comments": 3, "bookmarks": 2, "hits": 120}
+    assert data["stats"] == {"kudos": 7, "comments": 3, "bookmarks": 2, "hits": 120, "subscriptions": 0}
 
 
 def test_unknown_work_is_a_json_404(db: None) -> None:
@@ -594,6 +595,14 @@ def test_openapi_schema_lists_every_route(db: None) -> None:
         "/api/v1/works/{work_id}/chapters",
         "/api/v1/tags/{name}",
         "/api/v1/search",
+        "/api/v1/works/{work_id}/kudos",
+        "/api/v1/works/{work_id}/comments",
+        "/api/v1/bookmarks",
+        "/api/v1/bookmarks/{bookmark_id}",
+        "/api/v1/subscriptions",
+        "/api/v1/subscriptions/{subscription_id}",
+        "/api/v1/inbox",
+        "/api/v1/inbox/read",
     }
     assert set(paths["/api/v1/works"]) == {"get", "post"}
     assert set(paths["/api/v1/works/{work_id}"]) == {"get", "patch", "delete"}

@@ -1,13 +1,15 @@
 """`chapbook generate`: a synthetic archive shaped like AO3's, made of the rows posting makes.
 
 The archive tests generate 300 works with a fixed seed; the shape tests draw bigger
-archives without a database, since drawing is pure.
+archives without a database, since drawing is pure. The text tests (`--text`) draw prose
+for a small block without a database, and generate a small archive to search it.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from io import StringIO
@@ -20,18 +22,24 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Sum
 from django.test import Client
 
+from chapbook.demo import prose
 from chapbook.demo.generate import (
     BLOCK,
+    SHAPE,
     WorkBlock,
     block_rng,
     concatenate,
     creator_weights,
     draw_block,
+    draw_prose,
     first_distinct,
     generate,
     plan_tags,
     scale,
 )
+from chapbook.lib.wordcount import count_words
+from chapbook.listings.query import Filters
+from chapbook.search.services import search_works
 from chapbook.people.models import Pseud, User
 from chapbook.tags.models import Tag, TagType
 from chapbook.works.models import Chapter, Creatorship, Work, WorkTag
@@ -281,3 +289,109 @@ def test_first_distinct_keeps_the_first_distinct_values_up_to_each_limit() -> No
     kept_owner, kept = first_distinct(owner, values, np.array([2, 3, 0]))
     assert kept_owner.tolist() == [0, 0, 1]
     assert kept.tolist() == [5, 3, 7]
+
+
+# --- --text: chapter prose ------------------------------------------------------------------
+
+TEXT_WORKS = 120
+
+
+def draw_text(seed: int, works: int = TEXT_WORKS) -> tuple[Any, WorkBlock]:
+    """One block of `works` works with their chapters' prose, without a database."""
+    plan = plan_tags(np.random.default_rng([seed, 0]), works, {})
+    weights = creator_weights(np.random.default_rng(seed), scale(works)["creators"])
+    block = draw_block(
+        block_rng(seed, 0), plan, first=0, count=works, total=works, creators=weights, span=SPAN,
+        shape=SHAPE.with_prose(),
+    )
+    block.chapter_html = draw_prose(seed, 0, block, plan, prose.plant(seed, works))
+    return plan, block
+
+
+def test_text_is_the_same_for_the_same_seed_and_another_for_another_seed() -> None:
+    _, first = draw_text(seed=3)
+    _, again = draw_text(seed=3)
+    _, other = draw_text(seed=4)
+    assert first.chapter_html == again.chapter_html
+    assert first.chapter_html != other.chapter_html
+    assert len(first.chapter_html) == len(first.chapter_words)
+
+
+def test_each_chapter_has_exactly_its_word_count_as_ao3_counts_words() -> None:
+    _, block = draw_text(seed=5)
+    counted = [count_words(text) for text in block.chapter_html]
+    assert counted == block.chapter_words.tolist()
+    assert block.word_count.sum() == sum(counted)
+
+
+def test_works_with_text_have_1_to_10_chapters_and_about_4000_words() -> None:
+    plan = plan_tags(np.random.default_rng([1, 0]), 20_000, {})
+    weights = creator_weights(np.random.default_rng(1), scale(20_000)["creators"])
+    works = concatenate([
+        draw_block(block_rng(1, n), plan, first=n * BLOCK, count=BLOCK, total=20_000, creators=weights, span=SPAN,
+                   shape=SHAPE.with_prose())
+        for n in range(5)
+    ])
+    assert 1 <= works.chapter_count.min() and works.chapter_count.max() <= 10
+    assert 3_000 <= np.median(works.word_count) <= 5_000
+    assert works.word_count.mean() > np.median(works.word_count)
+
+
+def test_text_has_paragraphs_dialogue_contractions_and_accented_words() -> None:
+    _, block = draw_text(seed=6)
+    text = "\n".join(block.chapter_html)
+    assert all(chapter.startswith("<p>") and chapter.endswith("</p>") for chapter in block.chapter_html)
+    assert text.count("<p>") > 10 * len(block.chapter_html)
+    said = r"(?:she|he|they|[A-Z][a-z]+) (?:said|asked|whispered|replied|murmured)\."
+    assert re.search(r"“[^”<]+[,?!]” " + said, text)  # curly quotes
+    assert re.search(r'"[^"<]+[,?!]" ' + said, text)  # and straight ones
+    assert re.search(r"\b(?:didn|couldn|wasn|don)’t\b", text) and re.search(r"\b(?:didn|couldn|wasn|don)'t\b", text)
+    assert re.search(r"\b(?:café|naïve|fiancée|fiancé|cliché|façade|résumé)\b", text)
+    # Sentences of varied length.
+    lengths = [len(sentence.split()) for sentence in re.split(r"[.?!…]”?\s", html.unescape(text))]
+    assert min(lengths) <= 2 and max(lengths) >= 30
+
+
+def test_the_works_characters_appear_by_name_in_their_text() -> None:
+    plan, block = draw_text(seed=8)
+    characters = np.asarray(plan.types, dtype=object)[block.tag_plan] == TagType.CHARACTER
+    chapters = np.repeat(np.arange(block.count), block.chapter_count)
+    named = eligible = 0
+    for work in range(block.count):
+        tags = block.tag_plan[characters & (block.tag_work == work)]
+        names = {prose.name_words(plan.names[plan.synonym_of[t] if plan.synonym_of[t] >= 0 else t]) for t in tags}
+        first_names = {name[0] for name in names if name}
+        if not first_names:
+            continue
+        eligible += 1
+        text = " ".join(block.chapter_html[i] for i in np.flatnonzero(chapters == work))
+        named += any(re.search(rf"\b{first}\b", text) for first in first_names)
+    assert eligible > block.count / 2 and named >= 0.95 * eligible
+
+
+@pytest.fixture
+def text_archive(db: None) -> str:
+    code, output = run("--works", "150", "--seed", str(SEED), "--text")
+    assert code == 0, output
+    return output
+
+
+def test_text_command_reports_the_words_and_builds_the_search_index(text_archive: str) -> None:
+    assert "Text: " in text_archive and "words/s" in text_archive
+    assert "Search index: 150 works" in text_archive
+    assert Work.objects.aggregate(words=Sum("word_count"))["words"] == Chapter.objects.aggregate(
+        words=Sum("word_count")
+    )["words"] > 150 * 1000
+
+
+def test_a_seeded_phrase_is_found_in_exactly_the_works_that_have_it(text_archive: str, reader: User) -> None:
+    ordinals, phrases = prose.plant(SEED, 150)
+    first_work = Work.objects.order_by("pk").values_list("pk", flat=True)[0]
+    assert len(set(phrases.tolist())) >= 3
+    for number in sorted(set(phrases.tolist())):
+        phrase = prose.MEMORABLE_PHRASES[number]
+        planted = {first_work + int(o) for o in ordinals[phrases == number]}
+        holding = set(Chapter.objects.filter(html__icontains=phrase).values_list("work_id", flat=True))
+        assert holding == planted, phrase
+        found = search_works(f'"{phrase}"', Filters(), user=reader, page_size=100)
+        assert set(found.ids) == planted and found.count == len(planted), phrase

@@ -411,15 +411,16 @@ def test_it_pins_the_queries_of_each_listing(
     """Cold: no blurb cached, so the page's works are read with their tags and creators.
 
     A logged-in reader adds five: the session, the user, their saved exclusions, and the
-    two permission queries of the site menu's Wrangle link.
+    two permission queries of the site menu's Wrangle link; and a sixth, the header's
+    inbox count.
     """
     guest, logged_in = Client(), client_for(reader)
     _warm(guest, url)
 
     assert queries_for(guest, url) == guest_cold
     assert queries_for(guest, url, cold_cache=False) == guest_warm
-    assert queries_for(logged_in, url) == guest_cold + 5
-    assert queries_for(logged_in, url, cold_cache=False) == guest_warm + 5
+    assert queries_for(logged_in, url) == guest_cold + 6
+    assert queries_for(logged_in, url, cold_cache=False) == guest_warm + 6
 
 
 def test_it_lists_ten_works_in_as_many_queries_as_two(author: User, make_work: MakeWork, client: Client) -> None:

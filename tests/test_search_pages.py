@@ -392,15 +392,16 @@ SEARCH_QUERIES = {"sqlite": 22, "postgresql": 27}
 def test_it_pins_the_queries_of_a_search(reader: User, client_for: ClientFor) -> None:
     """Warm: the filter index built and the blurbs cached, as on any busy archive.
 
-    A logged-in reader adds five, as on every listing: the session, the user, their saved
-    exclusions, and the two permission queries of the site menu's Wrangle link.
+    A logged-in reader adds six, as on every listing: the session, the user, their saved
+    exclusions, the two permission queries of the site menu's Wrangle link, and the
+    header's inbox count.
     """
     url = f"{URL}?q=dragon&rating=Explicit&rating=Teen+And+Up+Audiences&sort=best"
     guest, logged_in = Client(), client_for(reader)
     assert guest.get(url).status_code == 200
 
     assert queries_for(guest, url, cold_cache=False) == SEARCH_QUERIES[connection.vendor]
-    assert queries_for(logged_in, url, cold_cache=False) == SEARCH_QUERIES[connection.vendor] + 5
+    assert queries_for(logged_in, url, cold_cache=False) == SEARCH_QUERIES[connection.vendor] + 6
 
 
 def test_it_finds_ten_works_in_as_many_queries_as_two(

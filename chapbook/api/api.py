@@ -21,7 +21,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as RequestValidationError
 
-from chapbook.api import search, tags, works
+from chapbook.api import feedback, search, tags, works
 from chapbook.api.auth import token_optional
 
 api = NinjaAPI(
@@ -36,6 +36,10 @@ api = NinjaAPI(
     auth=token_optional,
 )
 api.add_router("/works", works.router)
+api.add_router("/works", feedback.works_router)
+api.add_router("/bookmarks", feedback.bookmarks_router)
+api.add_router("/subscriptions", feedback.subscriptions_router)
+api.add_router("/inbox", feedback.inbox_router)
 api.add_router("/tags", tags.router)
 api.add_router("/search", search.router)
 

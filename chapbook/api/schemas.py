@@ -25,6 +25,7 @@ from chapbook.tags.models import Tag
 from chapbook.works.models import LANGUAGE_NAMES, Chapter, Work
 
 Format = Literal["html", "markdown", "text"]
+CommentPermissionName = Literal["everyone", "users", "off"]
 
 # The same limits as the posting form (works/forms.py), so that the API accepts nothing
 # the site would refuse.
@@ -62,8 +63,9 @@ class Prompt(Schema):
 class Stats(Schema):
     kudos: int
     comments: int
-    bookmarks: int
+    bookmarks: int = Field(description="Public bookmarks.")
     hits: int
+    subscriptions: int
 
 
 class ChapterOut(Schema):
@@ -115,6 +117,8 @@ class WorkSummary(Schema):
     source: Source | None
     prompt: Prompt | None
     stats: Stats
+    comment_permission: CommentPermissionName
+    moderate_comments: bool
 
     @staticmethod
     def fields_of(work: Work) -> dict[str, Any]:
@@ -152,7 +156,10 @@ class WorkSummary(Schema):
                 comments=work.comments_count,
                 bookmarks=work.bookmarks_count,
                 hits=work.hits_count,
+                subscriptions=work.subscriptions_count,
             ),
+            "comment_permission": work.comment_permission,
+            "moderate_comments": work.moderate_comments,
         }
 
     @classmethod
@@ -345,6 +352,8 @@ class WorkIn(BaseModel):
     expected_chapters: int | None = None
     restricted: bool = False
     draft: bool = False
+    comment_permission: CommentPermissionName = Field("everyone", description="Who may comment: everyone, users or off.")
+    moderate_comments: bool = Field(False, description="Hold new comments until a creator approves them.")
     source: SourceIn | None = None
     prompt: PromptIn | None = None
     chapters: list[ChapterIn]
@@ -355,6 +364,7 @@ class WorkIn(BaseModel):
 _NOT_NULL = (
     "title", "summary", "notes", "end_notes", "notes_format", "fandoms", "ratings", "warnings",
     "categories", "relationships", "characters", "freeforms", "language", "restricted", "draft", "pseuds",
+    "comment_permission", "moderate_comments",
 )
 
 
@@ -381,6 +391,8 @@ class WorkPatch(BaseModel):
     expected_chapters: int | None = None
     restricted: bool | None = None
     draft: bool | None = None
+    comment_permission: CommentPermissionName | None = None
+    moderate_comments: bool | None = None
     source: SourceIn | None = None
     prompt: PromptIn | None = None
     pseuds: list[str] | None = None

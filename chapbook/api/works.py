@@ -176,7 +176,7 @@ def summaries(user: User | AnonymousUser, ids: list[int]) -> list[dict[str, Any]
     """
     if not ids:
         return []
-    fields = ("pk", "revised_at", "kudos_count", "hits_count", "comments_count", "bookmarks_count")
+    fields = ("pk", "revised_at", "kudos_count", "hits_count", "comments_count", "bookmarks_count", "subscriptions_count")
     rows = {row[0]: row for row in works_visible_to(user).filter(pk__in=ids).values_list(*fields)}
     keys = {
         pk: f"api-summary:{pk}:{row[1].timestamp()}:{':'.join(map(str, row[2:]))}" for pk, row in rows.items()
@@ -261,6 +261,8 @@ def create_work(request: HttpRequest, payload: WorkIn) -> Status[WorkDetail]:
         expected_chapters=payload.expected_chapters,
         restricted=payload.restricted,
         draft=payload.draft,
+        comment_permission=payload.comment_permission,
+        moderate_comments=payload.moderate_comments,
         source_site=source.site if source else "",
         source_url=source.url if source else "",
         prompt_text=prompt.text if prompt else "",
@@ -330,7 +332,10 @@ def update_fields(work: Work, user: User, payload: WorkPatch) -> dict[str, Any]:
     sent = payload.model_fields_set
     fields: dict[str, Any] = {
         name: getattr(payload, name)
-        for name in ("title", "summary", "notes", "end_notes", "language", "restricted", "draft", "expected_chapters")
+        for name in (
+            "title", "summary", "notes", "end_notes", "language", "restricted", "draft", "expected_chapters",
+            "comment_permission", "moderate_comments",
+        )
         if name in sent
     }
     fields["notes_format"] = payload.notes_format

@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from chapbook.demo import prose
 from chapbook.people.models import Pseud, User
 from chapbook.tags.models import FIXED_TAGS, Tag, TagType
 from chapbook.works.models import LANGUAGES, Chapter, Creatorship, Work, WorkTag
@@ -40,6 +41,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 # Works drawn from one random stream. Fixed, so that --batch never changes the archive.
 BLOCK = 1000
+# Works a transaction with --text, at most.
+TEXT_BATCH = 2000
 YEARS = 15
 CHAPTER_HTML = "<p>This chapter was generated: a placeholder for text that was never written.</p>"
 
@@ -74,6 +77,24 @@ class Shape:
     oneshot_rate: float = 0.62
     complete_rate: float = 0.55
     growth: float = 1.6  # the archive grows: e^1.6 times as many works a year now as at the start
+    # Chapters of a multi-chapter work: log-normal around 5, at most max_chapters. Words per
+    # chapter: log-normal, a one-shot's around oneshot_words, other chapters' around
+    # chapter_words.
+    max_chapters: int = 300
+    oneshot_words: float = 1800
+    oneshot_sigma: float = 1.0
+    chapter_words: float = 2200
+    chapter_sigma: float = 0.7
+    max_chapter_words: int = 100_000
+
+    def with_prose(self) -> Shape:
+        """The shape for works with written-out text (`--text`): 1 to 10 chapters and about
+        4,000 words a work (median; the mean is about 5,500), so that an archive of 100,000
+        works is half a billion words rather than a billion."""
+        return replace(
+            self, max_chapters=10, oneshot_words=3000, oneshot_sigma=0.8, chapter_words=1100, chapter_sigma=0.6,
+            max_chapter_words=30_000,
+        )
 
 
 SHAPE = Shape()
@@ -538,6 +559,8 @@ class WorkBlock:
     creators: IntArray  # (work, creator number) pairs, in credit order
     tag_work: IntArray
     tag_plan: IntArray
+    # Each chapter's HTML with --text (`draw_prose`); empty for the placeholder.
+    chapter_html: list[str] = field(default_factory=list)
 
     @property
     def chapter_positions(self) -> IntArray:
@@ -586,7 +609,9 @@ def draw_block(
     """
     published = growing_times((first + np.arange(count) + rng.random(count)) / total, span, shape.growth)
     oneshot = rng.random(count) < shape.oneshot_rate
-    chapters = np.where(oneshot, 1, np.clip(np.rint(rng.lognormal(math.log(5), 0.8, count)), 2, 300)).astype(np.int64)
+    chapters = np.where(
+        oneshot, 1, np.clip(np.rint(rng.lognormal(math.log(5), 0.8, count)), 2, shape.max_chapters)
+    ).astype(np.int64)
     finished = np.where(oneshot, rng.random(count) < 0.97, rng.random(count) < shape.complete_rate)
     unknown = ~finished & (rng.random(count) < 0.5)
     expected = np.where(finished, chapters, np.where(unknown, -1, chapters + 1 + rng.geometric(0.25, count)))
@@ -597,9 +622,11 @@ def draw_block(
     total = int(chapters.sum())
     owner = np.repeat(np.arange(count), chapters)
     words = np.where(
-        oneshot[owner], rng.lognormal(math.log(1800), 1.0, total), rng.lognormal(math.log(2200), 0.7, total)
+        oneshot[owner],
+        rng.lognormal(math.log(shape.oneshot_words), shape.oneshot_sigma, total),
+        rng.lognormal(math.log(shape.chapter_words), shape.chapter_sigma, total),
     )
-    chapter_words = np.clip(np.rint(words), 50, 100_000).astype(np.int64)
+    chapter_words = np.clip(np.rint(words), 50, shape.max_chapter_words).astype(np.int64)
     word_count = np.bincount(owner, weights=chapter_words, minlength=count).astype(np.int64)
     position = np.arange(total) - np.repeat(np.cumsum(chapters) - chapters, chapters)
     fraction = np.where(chapters[owner] > 1, position / np.maximum(chapters[owner] - 1, 1), 0.0)
@@ -742,6 +769,52 @@ def _draw_tags(rng: np.random.Generator, plan: TagPlan, count: int, shape: Shape
     return tag_work, tag_plan
 
 
+def text_rng(seed: int, block: int) -> np.random.Generator:
+    """The stream a block's chapter text is drawn from: apart from the block's own, so that
+    the rest of an archive with text is drawn the same way as without."""
+    return np.random.default_rng([seed, 3, block])
+
+
+def block_cast(rng: np.random.Generator, plan: TagPlan, block: WorkBlock) -> prose.Cast:
+    """Each work's characters as they appear in its text: its character tags (a synonym as
+    the character it names), relationships' characters first, by first name and surname;
+    a work without any gets two original characters."""
+    is_character = np.asarray(plan.types, dtype=object)[block.tag_plan] == TagType.CHARACTER
+    works, tags = block.tag_work[is_character], block.tag_plan[is_character]
+    synonym_of = np.asarray(plan.synonym_of, dtype=np.int64)[tags]
+    tags = np.where(synonym_of >= 0, synonym_of, tags)
+    order = np.argsort(works, kind="stable")
+    works, tags = works[order], tags[order]
+    bounds = np.searchsorted(works, np.arange(block.count + 1))
+    names: list[tuple[str, str]] = []
+    offsets = [0]
+    spare = rng.integers(len(prose.ORIGINAL_CHARACTERS), size=(block.count, 2)).tolist()
+    for work in range(block.count):
+        own = dict.fromkeys(
+            name for tag in tags[bounds[work] : bounds[work + 1]].tolist() if (name := prose.name_words(plan.names[tag]))
+        )
+        if not own:
+            own = dict.fromkeys((prose.ORIGINAL_CHARACTERS[n], "") for n in spare[work])
+        names.extend(own)
+        offsets.append(len(names))
+    return prose.Cast(names, np.asarray(offsets, dtype=np.int64))
+
+
+def draw_prose(seed: int, number: int, block: WorkBlock, plan: TagPlan, plantings: tuple[IntArray, IntArray]) -> list[str]:
+    """The HTML of every chapter of block `number`, each exactly as long as drawn.
+
+    `plantings` are the run's (work ordinals, memorable phrase numbers) from `prose.plant`.
+    """
+    rng = text_rng(seed, number)
+    cast = block_cast(rng, plan, block)
+    ordinals, phrases = plantings
+    first = number * BLOCK
+    inside = (ordinals >= first) & (ordinals < first + block.count)
+    planted = list(zip((ordinals[inside] - first).tolist(), phrases[inside].tolist()))
+    chapter_work = np.repeat(np.arange(block.count), block.chapter_count)
+    return prose.draw_texts(rng, block.chapter_words, chapter_work, cast, planted)
+
+
 # ---------------------------------------------------------------------------
 # Writing
 
@@ -818,6 +891,8 @@ class Summary:
     tags: int = 0
     users: int = 0
     elapsed: float = 0.0
+    words: int = 0
+    prose_seconds: float = 0.0  # drawing the chapters' text, with --text
 
 
 def format_duration(value: float) -> str:
@@ -897,7 +972,7 @@ WORK_FIELDS = [
     "id", "title", "summary", "notes", "end_notes", "language", "expected_chapters", "restricted", "draft",
     "hidden", "created_at", "published_at", "updated_at", "revised_at", "word_count", "chapter_count",
     "complete", "source_site", "source_url", "prompt_text", "prompt_relationship", "kudos_count",
-    "comments_count", "bookmarks_count", "hits_count",
+    "comments_count", "bookmarks_count", "hits_count", "comment_permission", "moderate_comments", "subscriptions_count",
 ]
 CHAPTER_FIELDS = ["id", "work", "position", "title", "notes", "end_notes", "html", "word_count", "created_at"]
 CREATORSHIP_FIELDS = ["id", "work", "pseud", "accepted", "position", "invited_by"]
@@ -922,13 +997,14 @@ def work_rows(
         block.restricted.tolist(), false, false, published, published, updated, updated,
         block.word_count.tolist(), block.chapter_count.tolist(), block.complete.tolist(), empty, empty, empty, empty,
         block.kudos.tolist(), block.comments.tolist(), block.bookmarks.tolist(), block.hits.tolist(),
+        ["everyone"] * n, false, [0] * n,
     ))
 
     total = len(block.chapter_words)
     empty = [""] * total
     chapters = list(zip(
         (ids.chapter + np.arange(total)).tolist(), np.repeat(work_ids, block.chapter_count).tolist(),
-        block.chapter_positions.tolist(), empty, empty, empty, [CHAPTER_HTML] * total,
+        block.chapter_positions.tolist(), empty, empty, empty, block.chapter_html or [CHAPTER_HTML] * total,
         block.chapter_words.tolist(), writer.datetimes(start, block.chapter_times),
     ))
 
@@ -1000,14 +1076,20 @@ def generate(
     progress: Callable[[str], None] = lambda line: None,
     shape: Shape = SHAPE,
     defer_indexes: bool | None = None,
+    text: bool = False,
 ) -> Summary:
     """Add `works` generated works (with their creators and tags) to the archive.
+
+    `text`: chapters of made-up prose (`chapbook.demo.prose`) in the shape's `with_prose`
+    lengths, instead of a one-sentence placeholder.
 
     `defer_indexes` (PostgreSQL only; by default when the archive has no works yet):
     drop the work tables' foreign keys and secondary indexes for the load and build
     them again after it, which is what makes millions of works take hours, not days.
     """
     started = time.monotonic()
+    if text:
+        shape = shape.with_prose()
     if defer_indexes is None:
         defer_indexes = not Work.objects.exists()
     defer_indexes = defer_indexes and connection.vendor == "postgresql"
@@ -1037,19 +1119,28 @@ def generate(
         ids = Ids(next_id(Work), next_id(Chapter), next_id(Creatorship), next_id(WorkTag))
         # Batches are whole blocks, so that the batch size never changes what is drawn.
         batch = max(BLOCK, batch // BLOCK * BLOCK)
+        if text:
+            # Some 40 MB of text a block: a batch and the one being prepared stay in memory.
+            batch = min(batch, TEXT_BATCH)
+        plantings = prose.plant(seed, works) if text else None
 
         def prepare(first: int) -> tuple[int, list[Insert]]:
             # Runs in a second thread while the previous batch is written: numpy and
             # SQLite both let go of the GIL, so the two cores share the work.
             size = min(batch, works - first)
-            blocks = [
-                draw_block(
+            blocks = []
+            for number in range(first // BLOCK, (first + size + BLOCK - 1) // BLOCK):
+                drawn = draw_block(
                     block_rng(seed, number), plan, first=number * BLOCK, count=min(BLOCK, works - number * BLOCK),
                     total=works, creators=weights, span=span, shape=shape,
                 )
-                for number in range(first // BLOCK, (first + size + BLOCK - 1) // BLOCK)
-            ]
+                if plantings is not None:
+                    clock = time.perf_counter()
+                    drawn.chapter_html = draw_prose(seed, number, drawn, plan, plantings)
+                    summary.prose_seconds += time.perf_counter() - clock
+                blocks.append(drawn)
             block = concatenate(blocks)
+            summary.words += int(block.word_count.sum())
             return block.count, work_rows(writer, block, ids, tag_ids, pseud_ids, user_ids, start)
 
         done = 0

@@ -617,3 +617,90 @@ def strip_tags(html: str) -> str:
     space outside <pre>.
     """
     return html_to_text(html, decorate=True)
+
+
+# ------------------------------------------------------------ comments (threads)
+
+# What a comment under a work may contain: paragraphs, emphasis, quotes of the
+# work, lists and code, and links. Smaller than the work list on purpose: no
+# images (a comment must not make readers' browsers fetch anything), no
+# headings or tables (a comment must not outshout the work), and no
+# presentational attributes at all.
+COMMENT_BODY_TAGS: Final = frozenset(
+    {
+        "p", "br", "em", "i", "strong", "b", "u", "s", "del",
+        "a", "blockquote", "ul", "ol", "li", "code", "pre",
+    }
+)  # fmt: skip
+_COMMENT_BODY_ATTRIBUTES: Final[Mapping[str, frozenset[str]]] = {"*": frozenset(), "a": frozenset({"href"})}
+# "ugc" tells search engines the link was written by a visitor, not vouched for by
+# the archive: links in comments are where spam goes.
+_COMMENT_LINK_REL: Final = "nofollow ugc noopener"
+_COMMENT_BODY_CLEANER: Final = nh3.Cleaner(
+    tags=set(COMMENT_BODY_TAGS),
+    clean_content_tags=set(DROPPED_WITH_CONTENT),
+    attributes={tag: set(names) for tag, names in _COMMENT_BODY_ATTRIBUTES.items()},
+    attribute_filter=_keep_attribute,
+    url_schemes=set(_NH3_URL_SCHEMES),
+    link_rel=_COMMENT_LINK_REL,
+    strip_comments=True,
+)
+
+# Markup that lays out blocks itself: its author wrote HTML, so their line breaks are
+# source formatting, not paragraphs.
+_BLOCK_MARKUP: Final = re.compile(
+    r"<\s*/?\s*(?:p|br|div|blockquote|pre|ul|ol|li|h[1-6]|table|tr|hr)\b", re.IGNORECASE
+)
+_BLANK_LINE: Final = re.compile(r"\n[ \t\u00a0]*\n\s*")
+
+# Blocks outside the comment list, which would run together as "TitleFirst row" once
+# their tags went: each ends a line instead. Applied to the work cleaner's canonical
+# output, in which every literal "<" starts a tag.
+_COMMENT_FLATTENED: Final = (_FLATTENED_LINE_ENDS - COMMENT_BODY_TAGS) | {"dl"}
+_COMMENT_FLATTEN: Final = re.compile(
+    r"</(?P<line>" + "|".join(sorted(_COMMENT_FLATTENED)) + r")>"
+    r"|<(?P<rule>hr)\b[^>]*>"
+    r"|</(?P<cell>td|th)>"
+)
+
+
+def _text_to_paragraphs(text: str) -> str:
+    """Plain text as typed in a textarea: a blank line starts a paragraph, a newline breaks a line."""
+    paragraphs = [chunk.strip() for chunk in _BLANK_LINE.split(text.strip())]
+    return "".join(f"<p>{chunk.replace(chr(10), '<br>')}</p>" for chunk in paragraphs if chunk)
+
+
+def _comment_pass(html: str) -> str:
+    canonical = _WORK_CLEANER.clean(html)
+    flattened = _COMMENT_FLATTEN.sub(lambda m: " " if m.group("cell") else "<br>", canonical)
+    cleaned = _clean_until_stable(_COMMENT_BODY_CLEANER, flattened)
+    if not cleaned.strip():
+        return ""
+    if not _BLOCK_MARKUP.search(cleaned):
+        # Markup that flattened to inline text only (a lone table, say) would be read as
+        # plain text next time and gain a paragraph then: it gets it now.
+        cleaned = _clean_until_stable(_COMMENT_BODY_CLEANER, f"<p>{cleaned}</p>")
+    return cleaned
+
+
+def sanitize_comment(html: str) -> str:
+    """Clean a comment as typed: plain text (line breaks become paragraphs) or HTML.
+
+    Text without any block markup is read the way people type in a textarea, so
+    "Loved it!\n\nMore please" becomes two paragraphs; inline tags in it still work.
+    The result is a fixed point: cleaning it again changes nothing, so an edit that
+    changes nothing stores the same HTML. (Whole passes repeat because HTML parsing is
+    not quite idempotent: a newline opening a <pre> is dropped each time it is read.)
+    """
+    text = html.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        return ""
+    if not _BLOCK_MARKUP.search(text):
+        text = _text_to_paragraphs(text)
+    cleaned = _comment_pass(text)
+    for _ in range(_MAX_PASSES - 1):
+        again = _comment_pass(cleaned)
+        if again == cleaned:
+            break
+        cleaned = again
+    return cleaned

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from chapbook.feedback import subscriptions
+from chapbook.feedback import counters, subscriptions
+from chapbook.feedback.models import CommentStatus
 from chapbook.lib.formats import Format, render
 from chapbook.lib.wordcount import count_words
 from chapbook.listings.services import forget_work
@@ -547,7 +548,11 @@ def delete_chapter(chapter: Chapter, *, by: User) -> None:
     require_creator(work, by)
     if work.chapters.count() <= 1:
         raise ValidationError({"chapters": ["A work needs at least one chapter; delete the work instead."]})
+    # The chapter's comments go with it (the foreign key cascades); the work's count must follow.
+    counted = chapter.comments.filter(status=CommentStatus.APPROVED, deleted=False).count()
     chapter.delete()
+    if counted:
+        counters.bump(work.pk, comments=-counted)
     _renumber(work, [c.pk for c in work.chapters.order_by("position")])
 
 

@@ -102,7 +102,11 @@ def _guest_page_key(request: HttpRequest, pk: int, view: str) -> str | None:
     # The raw row's date is a string on SQLite and a datetime on PostgreSQL; either way
     # it changes exactly when the work does, and the counters when its feedback does.
     stamp = ":".join(str(value).replace(" ", "_") for value in row)
-    return f"guest-work-page:{pk}:{view}:{stamp}"
+    # The page of comment threads shown is part of the page; anything that is not a
+    # plain page number reads as page 1, as the comments section itself reads it.
+    comments_page = request.GET.get("comments_page", "1")
+    comments_page = comments_page if comments_page.isdigit() and len(comments_page) < 7 else "1"
+    return f"guest-work-page:{pk}:{view}:{comments_page}:{stamp}"
 
 
 def _work_page(request: HttpRequest, pk: int, view: str) -> HttpResponse:

@@ -124,11 +124,16 @@ class Command(BaseCommand):
     help = "Benchmark the work, tag and home pages against /healthz with the production server."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("suite", nargs="?", default="pages", choices=["pages", "downloads", "filters"],
+        parser.add_argument("suite", nargs="?", default="pages", choices=["pages", "downloads", "filters", "feedback", "search"],
                             help="pages: work, tag and home pages; downloads: file build times and cached EPUBs; "
-                                 "filters: listing queries on the current archive (see chapbook generate)")
-        parser.add_argument("--repeat", type=int, default=40, help="filters: runs per query (default 40)")
-        parser.add_argument("--no-http", action="store_true", help="filters: the query layer only")
+                                 "filters: listing queries on the current archive (see chapbook generate); "
+                                 "feedback: a work page with 500 comments and 1,000 concurrent kudos; "
+                                 "search: full-text queries, index size and indexing speed on the current archive "
+                                 "(see chapbook generate --text)")
+        parser.add_argument("--tokens", help="internal: feedback --prepare writes API tokens here")
+        parser.add_argument("--repeat", type=int, default=40, help="filters, search: runs per query (default 40)")
+        parser.add_argument("--no-http", action="store_true", help="filters, search: the query layer only")
+        parser.add_argument("--no-reindex", action="store_true", help="search: skip timing a full rebuild of the index")
         parser.add_argument("--long-pdf", action="store_true", help="downloads: also build the 500,000-word PDF (minutes)")
         parser.add_argument("--build-times", nargs="*", type=int, help="internal: build files for these work ids")
         parser.add_argument("--duration", type=int, default=10, help="Seconds per page (default 10).")
@@ -138,6 +143,21 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="Keep the temporary archive.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["suite"] == "feedback":
+            from chapbook.feedback import bench
+
+            if options["prepare"]:
+                self.stdout.write(str(bench.prepare(Path(options["tokens"]))))
+                return
+            bench.run(self.stdout.write, port=options["port"], duration=options["duration"],
+                      connections=options["connections"], keep=options["keep"])
+            return
+        if options["suite"] == "search":
+            from chapbook.search.bench import run as run_search
+
+            run_search(self.stdout.write, repeat=options["repeat"], port=options["port"], http=not options["no_http"],
+                       reindex_first=not options["no_reindex"])
+            return
         if options["suite"] == "filters":
             from chapbook.listings.bench import run
 
