@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +19,7 @@ from pydantic import BaseModel, model_validator
 
 from chapbook.api.auth import OPTIONAL_TOKEN_DOC, caller, signed_in, token_required
 from chapbook.api.schemas import FieldErrors, Message, absolute
-from chapbook.api.works import WorkId, visible_work
+from chapbook.api.works import WorkId
 from chapbook.feedback import bookmarks as bookmark_services
 from chapbook.feedback import comments as comment_services
 from chapbook.feedback import kudos as kudos_services
@@ -37,6 +38,14 @@ inbox_router = Router(tags=["inbox"])
 
 ERRORS: dict[int, Any] = {400: Message, 401: Message, 403: Message, 404: Message, 422: FieldErrors, 429: Message}
 PAGE_SIZE = 50
+
+
+def visible_work(user: User | AnonymousUser, work_id: int) -> Work:
+    """The work, through the visibility selector, without the blurb's prefetches: one query."""
+    work = works_visible_to(user).filter(pk=work_id).first()
+    if work is None:
+        raise Http404
+    return work
 
 
 def _chapter(work: Work, position: int | None) -> Chapter | None:

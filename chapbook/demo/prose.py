@@ -413,13 +413,16 @@ def _capitalised(word: str) -> str:
 
 
 def variants(word: str, style: int) -> list[str]:
-    """The word with every prefix and suffix, in token-table order; style 1 is straight quotes."""
+    """The word with every prefix and suffix, without and with a space after it, in
+    token-table order; style 1 is straight quotes."""
     out = []
     for prefix in PREFIXES:
         head = word if prefix == "" else _capitalised(word) if prefix == "cap" else "“" + _capitalised(word)
         for suffix in SUFFIXES:
             token = head + suffix
-            out.append(token.translate(STRAIGHTEN) if style else token)
+            if style:
+                token = token.translate(STRAIGHTEN)
+            out += [token, token + " "]
     return out
 
 
@@ -461,7 +464,7 @@ class Vocabulary:
     an: int
     was: int
     were: int
-    tokens: ObjectArray  # (style, word, variant) flattened
+    tokens: ObjectArray  # (style, word, prefix, suffix, space after) flattened
 
     def members(self, name: str) -> IntArray:
         n = CLASS[name]
@@ -615,13 +618,6 @@ def name_words(name: str) -> tuple[str, str] | None:
     return words[0], words[-1] if len(words) > 1 else ""
 
 
-def _spread(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
-    """For windows (start, length): every slot of every window, and each slot's offset in it."""
-    window = np.repeat(np.arange(len(lengths)), lengths)
-    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return starts[window] + offset, offset
-
-
 def draw_texts(
     rng: np.random.Generator,
     chapter_words: IntArray,
@@ -642,8 +638,7 @@ def draw_texts(
     works = len(cast.offsets) - 1
     total = int(chapter_words.sum())
     chapter_start = np.cumsum(chapter_words) - chapter_words
-    slot_chapter = np.repeat(np.arange(len(chapter_words)), chapter_words)
-    slot_work = chapter_work[slot_chapter]
+    slot_work = np.repeat(chapter_work, chapter_words)
 
     # Templates, with room to spare for the memorable phrases.
     mean = float(np.diff(np.r_[0.0, vocab.template_cum]) @ vocab.template_length[: len(vocab.template_cum)])
@@ -668,8 +663,9 @@ def draw_texts(
     template = template[template_start < total]
     lengths, template_start, end_after = lengths[: len(template)], template_start[: len(template)], end_after[: len(template)]
     is_tag = template == vocab.tag
-    slots, offset = _spread(vocab.template_start[template], lengths)
-    codes = vocab.codes[slots[:total]]
+    # Slot i holds the code at its template's start in vocab.codes, plus its offset in it.
+    slots = np.arange(total) + np.repeat(vocab.template_start[template] - template_start, lengths)[:total]
+    codes = vocab.codes[slots]
 
     # Sentences: ends after some templates, and at the end of every chapter.
     template_end = template_start + lengths - 1
@@ -772,19 +768,25 @@ def draw_texts(
         rng.choice(4, size=int(lines.sum()), p=[0.7, 0.15, 0.1, 0.05])
     ]
 
-    # One string for the block: paragraph and chapter breaks as separator tokens.
+    # The chapters' HTML: every slot's token (word, punctuation and the space after it,
+    # none before a paragraph's end) and the paragraph marks between them, joined.
     style = (rng.random(works) < 0.3).astype(np.int64)  # straight quotes and apostrophes
     table = _token_table(vocab, cast)
-    per_style = len(table) // 2
-    strings = table[style[slot_work] * per_style + ids * VARIANTS + prefix * len(SUFFIXES) + suffix]
-    chapter_end = chapter_start[1:] - 1
-    paragraph_end = np.setdiff1d(starts[opens][1:] - 1, chapter_end, assume_unique=True)
-    breaks = np.concatenate([paragraph_end, chapter_end])
-    marks = np.array(["</p>\n<p>"] * len(paragraph_end) + ["\x00"] * len(chapter_end), dtype=object)
-    order = np.argsort(breaks, kind="stable")
-    strings = np.insert(strings, breaks[order] + 1, marks[order])
-    text = " ".join(strings.tolist()).replace(" </p>\n<p> ", "</p>\n<p>")
-    return [f"<p>{chapter}</p>" for chapter in text.split(" \x00 ")]
+    per_style = len(table) // (2 * VARIANTS * 2)
+    chapter_last = chapter_start + chapter_words - 1
+    paragraph_end = np.setdiff1d(starts[opens][1:] - 1, chapter_last, assume_unique=True)
+    space = np.ones(total, dtype=np.int64)
+    space[paragraph_end] = 0
+    space[chapter_last] = 0
+    token = ((style[slot_work] * per_style + ids) * VARIANTS + prefix * len(SUFFIXES) + suffix) * 2 + space
+    at = np.concatenate([chapter_last + 1, paragraph_end + 1, chapter_start])
+    kind = np.repeat(np.arange(3), [len(chapter_last), len(paragraph_end), len(chapter_start)])
+    order = np.lexsort((kind, at))  # at a chapter's boundary: the last one's </p>, then the next <p>
+    marks = np.array(["</p>", "</p>\n<p>", "<p>"], dtype=object)[kind[order]]
+    strings = np.insert(table[token], at[order], marks).tolist()
+    placed = at[order] + np.arange(len(order))
+    opening, closing = placed[kind[order] == 2].tolist(), placed[kind[order] == 0].tolist()
+    return ["".join(strings[start : end + 1]) for start, end in zip(opening, closing)]
 
 
 def _plant(
@@ -858,7 +860,7 @@ def _token_table(vocab: Vocabulary, cast: Cast) -> ObjectArray:
     """The vocabulary's tokens and the cast's names, in both quote styles."""
     names = _cast_words(cast)
     per_style = len(vocab.tokens) // 2
-    parts = []
+    parts: list[ObjectArray] = []
     for style in (0, 1):
         parts.append(vocab.tokens[style * per_style : (style + 1) * per_style])
         parts.append(np.array([t for name in names for t in variants(name, style)], dtype=object))

@@ -204,7 +204,7 @@ def run(write: Callable[[str], None], *, port: int, duration: int, connections: 
              f"from chapbook.feedback.models import Kudos; from chapbook.works.models import Work; "
              f"print(Kudos.objects.filter(work_id={work_id}).count(), Work.objects.get(pk={work_id}).kudos_count)"],
             env=env, check=True, capture_output=True, text=True,
-        ).stdout.split()
+        ).stdout.strip().splitlines()[-1].split()
     finally:
         for child in children:
             child.terminate()
