@@ -402,3 +402,24 @@ def test_facet_counts_stay_exact_when_works_are_posted_at_once(author: Any) -> N
     result = find_works(Filters(include=(shared.pk,)), user=None, facets=True)
     assert result.count == 12
     assert [(f.name, f.count) for f in result.facets["freeform"]] == [("Shared", 12)]
+
+
+def test_kudos_left_after_the_snapshot_reorder_the_kudos_sort_at_once(author: Any, reader: Any, settings: Any) -> None:
+    from chapbook.feedback.kudos import leave_kudos
+
+    settings.FILTER_INDEX_SNAPSHOT_MIN = 0
+    first = build_work(author, title="First", draft=False)
+    second = build_work(author, title="Second", draft=False)
+    leave_kudos(work=first, user=reader)
+    # Both works were written well before the snapshot, so only feedback can bring one back.
+    an_hour_ago = timezone.now() - dt.timedelta(hours=1)
+    Work.objects.update(revised_at=an_hour_ago, feedback_at=an_hour_ago)
+    index.rebuild_snapshot(force=True)
+    assert find_works(Filters(sort="kudos"), user=None).ids == [first.pk, second.pk]
+
+    # Kudos do not revise the work; feedback_at is what brings it into the delta.
+    leave_kudos(work=second, user=reader)
+    leave_kudos(work=second, user=None, guest_key="guest-1", ip="192.0.2.1")
+
+    assert find_works(Filters(sort="kudos"), user=None).ids == [second.pk, first.pk]
+    assert index.current_view().delta_size == 1

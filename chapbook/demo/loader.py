@@ -141,6 +141,24 @@ def _backdate_chapters(work: Work, when: datetime) -> None:
     Chapter.objects.filter(work=work).update(created_at=when)
 
 
+def _leave_feedback(*, one_shot: Work, in_progress: Work, alice: User, bob: User, carol: User) -> None:
+    """A little of everything readers give back, so that every feedback page has something."""
+    from chapbook.feedback.bookmarks import save_bookmark
+    from chapbook.feedback.comments import post_comment
+    from chapbook.feedback.kudos import leave_kudos
+    from chapbook.feedback.subscriptions import subscribe
+
+    leave_kudos(work=one_shot, user=bob)
+    leave_kudos(work=one_shot, user=carol)
+    leave_kudos(work=one_shot, user=None, guest_key="demo-guest", ip="192.0.2.10")
+    first = post_comment(work=one_shot, by=bob, text="The last line made me put the book down and stare at the wall.")
+    post_comment(work=one_shot, by=alice, parent=first, text="Thank you! That line came first; the rest grew around it.")
+    post_comment(work=one_shot, by=None, guest_name="A lighthouse keeper", guest_email="keeper@example.org",
+                 text="Reading this on a night shift. Perfect company.")
+    save_bookmark(by=bob, work=one_shot, notes="<p>Quiet and perfect.</p>", tags=["comfort read"], rec=True)
+    subscribe(by=bob, work=in_progress)
+
+
 def _make_people() -> tuple[dict[str, User], list[DemoLogin]]:
     """The demo accounts, without their password yet (see load_demo)."""
     users: dict[str, User] = {}
@@ -514,6 +532,8 @@ def load_demo(*, stdout: _Writer | None = None) -> DemoResult:
                 _import_flattened(bob),
                 _post_draft(alice),
             ]
+            # works[1] is Alice's one-shot, works[-3] her work in progress.
+            _leave_feedback(one_shot=works[1], in_progress=works[-3], alice=alice, bob=bob, carol=carol)
             User.objects.filter(pk__in=new_accounts).update(password=password_hash.result())
     for work in works:
         say(f"  {work.title} ({work.chapters_display}, {work.word_count:,} words{', draft' if work.draft else ''})")
