@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "chapbook.works",
     "chapbook.listings",
     "chapbook.feedback",
+    "chapbook.collections",
     "chapbook.search",
     "chapbook.imports",
     "chapbook.api",

@@ -423,3 +423,23 @@ def test_kudos_left_after_the_snapshot_reorder_the_kudos_sort_at_once(author: An
 
     assert find_works(Filters(sort="kudos"), user=None).ids == [second.pk, first.pk]
     assert index.current_view().delta_size == 1
+
+
+def test_an_anonymous_work_is_listed_under_no_pseud_and_sorts_as_anonymous(author: Any, settings: Any) -> None:
+    named = build_work(author, title="Named", draft=False)
+    hidden_name = build_work(author, title="Masked", draft=False)
+    Work.objects.filter(pk=hidden_name.pk).update(anonymous=True, revised_at=timezone.now())
+    pseud = author.default_pseud
+
+    assert find_works(Filters(pseuds=(pseud.pk,)), user=None).ids == [named.pk]
+    # "alice" sorts before "Anonymous", "Anonymous" before a "zed" would.
+    assert find_works(Filters(sort="creator", order="asc"), user=None).ids == [named.pk, hidden_name.pk]
+
+
+def test_an_unrevealed_work_is_listed_nowhere(author: Any) -> None:
+    shown = build_work(author, title="Shown", draft=False)
+    secret = build_work(author, title="Secret", draft=False)
+    Work.objects.filter(pk=secret.pk).update(unrevealed=True, revised_at=timezone.now())
+
+    assert find_works(Filters(), user=None).ids == [shown.pk]
+    assert find_works(Filters(), user=author).ids == [shown.pk]

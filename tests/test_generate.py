@@ -39,8 +39,8 @@ from chapbook.demo.generate import (
 )
 from chapbook.lib.wordcount import count_words
 from chapbook.listings.query import Filters
-from chapbook.search.services import search_works
 from chapbook.people.models import Pseud, User
+from chapbook.search.services import search_works
 from chapbook.tags.models import Tag, TagType
 from chapbook.works.models import Chapter, Creatorship, Work, WorkTag
 from chapbook.works.selectors import works_visible_to

@@ -8,14 +8,16 @@ A work, comment or bookmark the caller may not see is a 404 whatever the reason.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+import ipaddress
+from typing import Annotated, Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import BaseModel, model_validator
+from ninja.errors import ValidationError as RequestValidationError
+from pydantic import AfterValidator, BaseModel, model_validator
 
 from chapbook.api.auth import OPTIONAL_TOKEN_DOC, caller, signed_in, token_required
 from chapbook.api.schemas import FieldErrors, Message, absolute
@@ -38,6 +40,21 @@ inbox_router = Router(tags=["inbox"])
 
 ERRORS: dict[int, Any] = {400: Message, 401: Message, 403: Message, 404: Message, 422: FieldErrors, 429: Message}
 PAGE_SIZE = 50
+# Ids are BIGINTs: a larger number would overflow the query (SQLite raises) instead of missing.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL refuses NUL in text, in a query as much as in a row; the site's forms
+    # refuse it too (Django's ProhibitNullCharactersValidator), with this message.
+    if "\x00" in value:
+        raise ValueError("Null characters are not allowed.")
+    return value
+
+
+# Every string a client sends.
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 def visible_work(user: User | AnonymousUser, work_id: int) -> Work:
@@ -67,7 +84,12 @@ def _own_pseud(user: User, name: str | None) -> Pseud | None:
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    # Stored in a GenericIPAddressField: whatever else a server puts here (a unix socket's
+    # path, say) would fail the insert, so it counts as no address.
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None
 
 
 # Kudos -------------------------------------------------------------------------------
@@ -155,12 +177,12 @@ class CommentPage(Schema):
 
 
 class CommentIn(BaseModel):
-    text: str = Field(description="HTML or plain text; sanitized. At most 10,000 characters.")
+    text: Text = Field(description="HTML or plain text; sanitized. At most 10,000 characters.")
     chapter: int | None = Field(None, ge=1, description="Comment on this chapter (its position).")
-    parent: int | None = Field(None, ge=1, le=2**63 - 1, description="Reply to this comment.")
-    pseud: str | None = Field(None, description="Comment as this pseud of yours (users only).")
-    name: str = Field("", max_length=100, description="Guests only: the name to show.")
-    email: str = Field("", max_length=254, description="Guests only: never shown.")
+    parent: int | None = Field(None, ge=1, le=MAX_ID, description="Reply to this comment.")
+    pseud: Text | None = Field(None, description="Comment as this pseud of yours (users only).")
+    name: Text = Field("", max_length=100, description="Guests only: the name to show.")
+    email: Text = Field("", max_length=254, description="Guests only: never shown.")
     notify_replies: bool = Field(False, description="Guests only: email me replies.")
 
 
@@ -171,11 +193,21 @@ class CommentIn(BaseModel):
     openapi_extra=OPTIONAL_TOKEN_DOC,
 )
 def list_comments(
-    request: HttpRequest, work_id: WorkId, chapter: int | None = None, page: int = Query(1, ge=1)
+    request: HttpRequest,
+    work_id: WorkId,
+    chapter: int | None = Query(None, ge=1, description="Only the comments on this chapter (its position)."),
+    page: int = Query(1, ge=1),
 ) -> CommentPage:
     user = caller(request)
     work = visible_work(user, work_id)
-    comments = comment_services.visible_comments(work, user=user, chapter=_chapter(work, chapter))
+    try:
+        scope = _chapter(work, chapter)
+    except ValidationError as error:
+        # A query parameter: a 400 naming it, like the works listing's unknown tags.
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ["query", "chapter"], "msg": msg} for msg in error.messages]
+        ) from None
+    comments = comment_services.visible_comments(work, user=user, chapter=scope)
     paginator = Paginator(comments, PAGE_SIZE)
     items = list(paginator.page(page).object_list) if page <= paginator.num_pages else []
     return CommentPage(count=paginator.count, items=[CommentOut.from_comment(c) for c in items])
@@ -212,17 +244,28 @@ def post_comment(request: HttpRequest, work_id: WorkId, payload: CommentIn) -> S
         )
     except RateLimited as limited:
         return _too_many(request, limited)
+    except ValidationError as error:
+        raise _in_body_terms(error) from None
     comment = Comment.objects.select_related("user", "pseud", "chapter").get(pk=comment.pk)
     return Status(201, CommentOut.from_comment(comment))
+
+
+# The service's names for a guest's fields, and what this body calls them.
+GUEST_FIELDS = {"guest_name": "name", "guest_email": "email", "guest_notify": "notify_replies"}
+
+
+def _in_body_terms(error: ValidationError) -> ValidationError:
+    """The service's field errors under the body's field names, so that `loc` names what the client sent."""
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError({GUEST_FIELDS.get(field, field): messages for field, messages in error.message_dict.items()})
 
 
 def _too_many(request: HttpRequest, limited: RateLimited) -> HttpResponse:
     from chapbook.api.api import api
 
-    minutes = max(1, round(limited.retry_after / 60))
-    response = api.create_response(
-        request, {"detail": f"Too many comments in a short time. Try again in {minutes} minute(s)."}, status=429
-    )
+    # The service's sentence ("... Try again in 40 seconds."), the same wait in Retry-After.
+    response = api.create_response(request, {"detail": str(limited)}, status=429)
     response["Retry-After"] = str(limited.retry_after)
     return response
 
@@ -264,13 +307,13 @@ class BookmarkPage(Schema):
 
 
 class BookmarkIn(BaseModel):
-    work: int | None = Field(None, ge=1, le=2**63 - 1)
-    series: int | None = Field(None, ge=1, le=2**63 - 1)
-    notes: str = Field("", max_length=5000)
-    tags: list[str] = Field([], max_length=75, description="Your own tags for it.")
+    work: int | None = Field(None, ge=1, le=MAX_ID)
+    series: int | None = Field(None, ge=1, le=MAX_ID)
+    notes: Text = Field("", max_length=5000)
+    tags: list[Text] = Field([], max_length=75, description="Your own tags for it.")
     private: bool = False
     rec: bool = Field(False, description="Recommend it.")
-    pseud: str | None = Field(None, description="One of your pseuds; your default pseud if left out.")
+    pseud: Text | None = Field(None, description="One of your pseuds; your default pseud if left out.")
 
     @model_validator(mode="after")
     def one_item(self) -> BookmarkIn:
@@ -285,7 +328,7 @@ def _bookmarks(queryset: Any) -> Any:
 
 @bookmarks_router.get("", auth=token_required, response={200: BookmarkPage, **ERRORS}, summary="Your bookmarks")
 def list_bookmarks(
-    request: HttpRequest, work: int | None = Query(None, ge=1), page: int = Query(1, ge=1)
+    request: HttpRequest, work: int | None = Query(None, ge=1, le=MAX_ID), page: int = Query(1, ge=1)
 ) -> BookmarkPage:
     user = signed_in(request)
     mine = bookmark_services.bookmarks_visible_to(user).filter(user=user).order_by("-created_at", "-pk")
@@ -357,9 +400,9 @@ class SubscriptionOut(Schema):
 
 
 class SubscriptionIn(BaseModel):
-    work: int | None = Field(None, ge=1, le=2**63 - 1, description="New chapters of this work.")
-    series: int | None = Field(None, ge=1, le=2**63 - 1, description="New parts of this series.")
-    creator: str | None = Field(None, max_length=150, description="New works by this user.")
+    work: int | None = Field(None, ge=1, le=MAX_ID, description="New chapters of this work.")
+    series: int | None = Field(None, ge=1, le=MAX_ID, description="New parts of this series.")
+    creator: Text | None = Field(None, max_length=150, description="New works by this user.")
 
     @model_validator(mode="after")
     def one_target(self) -> SubscriptionIn:
@@ -440,7 +483,8 @@ class NotificationOut(Schema):
             kind=row.kind,
             actor=row.actor,
             text=row.text,
-            url=absolute(row.url) if row.url.startswith("/") else None,
+            # The same rule as the inbox page: only a path on this site is a link.
+            url=absolute(path) if (path := notification_services.local_path(row.url)) else None,
             count=row.count,
             work=row.work_id,
             comment=row.comment_id,
@@ -456,7 +500,9 @@ class InboxPage(Schema):
 
 
 class ReadIn(BaseModel):
-    ids: list[int] | None = Field(None, description="Notifications to mark read; all of yours when left out.")
+    ids: list[Id] | None = Field(
+        None, max_length=1000, description="Notifications to mark read; all of yours when left out."
+    )
 
 
 @inbox_router.get("", auth=token_required, response={200: InboxPage, **ERRORS}, summary="Your notifications")
@@ -478,6 +524,8 @@ def inbox(request: HttpRequest, unread: bool = False, page: int = Query(1, ge=1)
 def mark_read(request: HttpRequest, payload: ReadIn) -> InboxPage:
     user = signed_in(request)
     notification_services.mark_read(user, ids=payload.ids)
-    return inbox(request)
+    # Called as a plain function, so every parameter is given: ninja's Query() defaults
+    # are markers for the router, not values.
+    return inbox(request, unread=False, page=1)
 
 

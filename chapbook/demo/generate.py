@@ -847,10 +847,15 @@ class Writer:
         self.rows: dict[str, int] = {}
 
     def insert(self, model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert `rows` of values for `fields`; every other field with a default gets it."""
         table = _table(model)
         self.rows[table] = self.rows.get(table, 0) + len(rows)
         if not rows:
             return
+        names, values = _defaults(model, fields)
+        if names:
+            fields = [*fields, *names]
+            rows = [(*row, *values) for row in rows]
         columns = ", ".join(connection.ops.quote_name(c) for c in _columns(model, fields))
         with connection.cursor() as cursor:
             if self.postgres:
@@ -871,6 +876,21 @@ class Writer:
 
     def moment(self, value: datetime) -> str:
         return self.datetimes(value, np.zeros(1))[0]
+
+
+def _defaults(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], tuple[Any, ...]]:
+    """The model's fields missing from `fields` that have a default, and their defaults as
+    the database takes them: a field added to a model later (with a default, as Django
+    asks of a new NOT NULL field) needs nothing here. Django's defaults live in Python,
+    not in the table, so a raw INSERT has to give them."""
+    listed = set(fields)
+    names, values = [], []
+    for model_field in model._meta.concrete_fields:
+        if model_field.primary_key or model_field.name in listed or not model_field.has_default():
+            continue
+        names.append(model_field.name)
+        values.append(model_field.get_db_prep_save(model_field.get_default(), connection))
+    return names, tuple(values)
 
 
 def next_id(model: type[models.Model]) -> int:
@@ -972,7 +992,7 @@ WORK_FIELDS = [
     "id", "title", "summary", "notes", "end_notes", "language", "expected_chapters", "restricted", "draft",
     "hidden", "created_at", "published_at", "updated_at", "revised_at", "word_count", "chapter_count",
     "complete", "source_site", "source_url", "prompt_text", "prompt_relationship", "kudos_count",
-    "comments_count", "bookmarks_count", "hits_count", "comment_permission", "moderate_comments", "subscriptions_count",
+    "comments_count", "bookmarks_count", "hits_count",
 ]
 CHAPTER_FIELDS = ["id", "work", "position", "title", "notes", "end_notes", "html", "word_count", "created_at"]
 CREATORSHIP_FIELDS = ["id", "work", "pseud", "accepted", "position", "invited_by"]
@@ -997,7 +1017,6 @@ def work_rows(
         block.restricted.tolist(), false, false, published, published, updated, updated,
         block.word_count.tolist(), block.chapter_count.tolist(), block.complete.tolist(), empty, empty, empty, empty,
         block.kudos.tolist(), block.comments.tolist(), block.bookmarks.tolist(), block.hits.tolist(),
-        ["everyone"] * n, false, [0] * n,
     ))
 
     total = len(block.chapter_words)

@@ -1,30 +1,31 @@
 """Chapter prose for `chapbook generate --text`: made-up stories with the statistics of real ones.
 
-What full-text search cares about is reproduced, not meaning: a vocabulary of about 4,500
-English word forms whose frequencies follow a Zipf law (function words at the head, a
-long tail of nouns, verbs and adjectives, each work with a few topic words of its own),
-sentences of varied length in paragraphs, dialogue in curly or straight quotes with
-said/asked tags, contractions with ’ or ', a few accented words (café, naïve), the
-work's own characters by name, stock phrases of common words that many works share
-("for a long moment"), and rare "memorable" phrases planted in a handful of works each,
-so a benchmark can search for a line a reader remembers.
+What full-text search cares about is reproduced, not meaning: about 4,500 English word
+forms in word classes, each class's words drawn by a Zipf law (so a few words are
+everywhere and most are rare), each work with a few topic nouns of its own; sentences
+of varied length built from clause templates ("SUBJ VPAST DET NOUN": "she opened the
+door"), in paragraphs; dialogue in curly or straight quotes with said/asked tags;
+contractions with ’ or '; a few accented words (café, naïve); the work's own characters
+by name; stock phrases of common words that many works share ("for a long moment"); and
+rare "memorable" phrases, each planted in a handful of works, so that a benchmark can
+search for a line a reader remembers and know which works have it.
 
 Every token written is exactly one word as AO3 counts them (`chapbook.lib.wordcount`):
 punctuation and quotes are glued to words, apostrophes and hyphens only ever join, and
 names are split into single words. A chapter of N token slots therefore has N words,
 and the word counts stored with it are known before the text exists.
 
-The text is drawn a block of works at a time with numpy: word ids, sentence ends,
-paragraphs and dialogue are arrays over the block's token slots; each slot's word and
-punctuation pick one string from a precomputed table, and one `str.join` makes the
-block's text. That is what makes millions of words a second possible in Python.
+Text is drawn a block of works at a time with numpy: templates, word ids, sentence ends,
+paragraphs and dialogue are arrays over the block's token slots; each slot's word,
+punctuation and following space pick one string from a precomputed table, and one
+`str.join` a chapter makes its HTML. That is what makes millions of words a second
+possible in Python.
 
 The word lists below were written for this module; the stems are inflected by rule.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -378,6 +379,8 @@ VARIANTS = len(PREFIXES) * len(SUFFIXES)
 # Draws per class are looked up in a table this long; a word rarer than 1 in 65,536 of
 # its class is drawn at that rate.
 TABLE_SIZE = 1 << 16
+# Words drawn at a time (see `draw_texts`).
+GROUP_WORDS = 1_000_000
 # Some works use straight quotes and apostrophes, the rest curly ones.
 STRAIGHTEN = str.maketrans({"“": '"', "”": '"', "’": "'", "‘": "'"})
 
@@ -626,15 +629,39 @@ def draw_texts(
     plantings: Sequence[tuple[int, int]] = (),
 ) -> list[str]:
     """The HTML of each chapter: chapter_words[i] words exactly, for work chapter_work[i]
-    (block-local numbers, ascending). `plantings` are (work, memorable phrase number) pairs.
+    (block-local numbers, ascending, from 0). `plantings` are (work, memorable phrase
+    number) pairs.
 
-    The block's chapters are one stream of token slots cut at the chapters' lengths. The
-    stream is a sequence of templates; a sentence ends after a template now and then and
-    at the end of every chapter.
+    Works are drawn in groups of about GROUP_WORDS words, which bounds the memory the
+    arrays over every slot take (some 150 MB).
     """
-    vocab = vocabulary()
     chapter_words = np.asarray(chapter_words, dtype=np.int64)
     chapter_work = np.asarray(chapter_work, dtype=np.int64)
+    works = len(cast.offsets) - 1
+    per_work = np.bincount(chapter_work, weights=chapter_words, minlength=works)
+    group = (np.cumsum(per_work) - per_work) // GROUP_WORDS  # each work's group, by the words before it
+    cuts = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    texts: list[str] = []
+    for first, last in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        chapters = (chapter_work >= first) & (chapter_work < last)
+        offsets = cast.offsets[first : last + 1]
+        part = Cast(cast.names[offsets[0] : offsets[-1]], offsets - offsets[0])
+        planted = [(work - first, phrase) for work, phrase in plantings if first <= work < last]
+        texts += _draw_group(rng, chapter_words[chapters], chapter_work[chapters] - first, part, planted)
+    return texts
+
+
+def _draw_group(
+    rng: np.random.Generator,
+    chapter_words: IntArray,
+    chapter_work: IntArray,
+    cast: Cast,
+    plantings: Sequence[tuple[int, int]],
+) -> list[str]:
+    """The chapters of some works, as one stream of token slots cut at the chapters'
+    lengths. The stream is a sequence of templates; a sentence ends after a template now
+    and then, and at the end of every chapter."""
+    vocab = vocabulary()
     works = len(cast.offsets) - 1
     total = int(chapter_words.sum())
     chapter_start = np.cumsum(chapter_words) - chapter_words
@@ -772,7 +799,7 @@ def draw_texts(
     # none before a paragraph's end) and the paragraph marks between them, joined.
     style = (rng.random(works) < 0.3).astype(np.int64)  # straight quotes and apostrophes
     table = _token_table(vocab, cast)
-    per_style = len(table) // (2 * VARIANTS * 2)
+    per_style = len(table) // (2 * VARIANTS * 2)  # words, the cast's names included
     chapter_last = chapter_start + chapter_words - 1
     paragraph_end = np.setdiff1d(starts[opens][1:] - 1, chapter_last, assume_unique=True)
     space = np.ones(total, dtype=np.int64)

@@ -339,9 +339,11 @@ def _works_rows(since: dt.datetime | None) -> list[tuple[Any, ...]]:
     sql = (
         f"SELECT id, restricted, complete, language, word_count, {published}, {updated},"
         f" kudos_count, hits_count, comments_count, bookmarks_count, title FROM {table}"
-        f" WHERE draft = %s AND hidden = %s"
+        f" WHERE draft = %s AND hidden = %s AND unrevealed = %s"
     )
-    params: list[Any] = [False, False]
+    # Unrevealed works are listed nowhere; their collection's moderators find them on the
+    # collection's own pages.
+    params: list[Any] = [False, False, False]
     if since is not None:
         # Feedback moves the counters the sorts read without revising the work.
         sql += " AND (revised_at > %s OR feedback_at > %s)"
@@ -354,6 +356,28 @@ def _works_rows(since: dt.datetime | None) -> list[tuple[Any, ...]]:
         # than use the revised_at index and sort the few rows it finds.
         cursor.execute(sql, params)
         return sorted(cursor.fetchall(), key=lambda row: row[0])
+
+
+def _anonymous_rows(ids: np.ndarray, since: dt.datetime | None) -> np.ndarray:
+    """Rows of `ids` (sorted work ids) whose works are anonymous."""
+    table = Work._meta.db_table
+    found: list[int] = []
+    with connection.cursor() as cursor:
+        if since is None:
+            cursor.execute(f"SELECT id FROM {table} WHERE anonymous = %s AND draft = %s", [True, False])
+            found = [row[0] for row in cursor.fetchall()]
+        else:
+            for part in _chunks([int(pk) for pk in ids]):
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(f"SELECT id FROM {table} WHERE anonymous = %s AND id IN ({marks})", [True, *part])
+                found.extend(row[0] for row in cursor.fetchall())
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    wanted = np.array(sorted(found), dtype=np.int64)
+    at = np.searchsorted(ids, wanted)
+    inside = at < len(ids)
+    at, wanted = at[inside], wanted[inside]
+    return at[ids[at] == wanted]
 
 
 def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
@@ -493,14 +517,17 @@ def build_segment(
     credit_sql = (
         f"SELECT c.work_id, c.pseud_id, c.position, p.name FROM {Creatorship._meta.db_table} c"
         f" JOIN {Pseud._meta.db_table} p ON p.id = c.pseud_id JOIN {work_table} w ON w.id = c.work_id"
-        f" WHERE c.accepted = %s AND w.draft = %s AND w.hidden = %s"
+        f" WHERE c.accepted = %s AND w.draft = %s AND w.hidden = %s AND w.unrevealed = %s"
+        # An anonymous work has no creator to list it under or sort it by (it sorts as
+        # "Anonymous", below).
+        f" AND w.anonymous = %s"
     )
     credit_works: list[int] = []
     credit_pseuds: list[int] = []
     credit_names: list[bytes] = []
     queries: list[tuple[str, list[Any]]]
     if since is None:
-        queries = [(credit_sql + " ORDER BY c.work_id, c.position, c.id", [True, False, False])]
+        queries = [(credit_sql + " ORDER BY c.work_id, c.position, c.id", [True, False, False, False, False])]
     else:
         queries = []
         for part in _chunks([int(pk) for pk in ids]):
@@ -508,7 +535,7 @@ def build_segment(
             queries.append(
                 (
                     credit_sql + f" AND c.work_id IN ({marks}) ORDER BY c.work_id, c.position, c.id",
-                    [True, False, False, *part],
+                    [True, False, False, False, False, *part],
                 )
             )
     with connection.cursor() as cursor:
@@ -529,6 +556,9 @@ def build_segment(
         creator_key[credit_rows[first]] = np.array(credit_names, dtype=f"S{KEY_BYTES}")[
             first
         ]
+    anonymous = _anonymous_rows(ids, since)
+    if len(anonymous):
+        creator_key[anonymous] = sort_key("Anonymous")
     pseud_offsets, pseud_flat = _csr(
         credit_rows, np.array(credit_pseuds, dtype=np.int64), n
     )

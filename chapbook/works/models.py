@@ -39,6 +39,11 @@ class Work(models.Model):
     draft = models.BooleanField(default=True)
     # Set by moderators; hides the work from everyone but its creators and staff.
     hidden = models.BooleanField(default=False)
+    # Denormalised from the work's collections by the collection services: creators shown
+    # as "Anonymous" until revealed; the work shown to no one but its creators and the
+    # collection's moderators until revealed.
+    anonymous = models.BooleanField(default=False)
+    unrevealed = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -221,6 +226,28 @@ class Series(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("works:series", args=[self.pk])
+
+
+class Gift(models.Model):
+    """A work given to a user of the archive (who may refuse it) or to a name without an account."""
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="gifts")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="gifts"
+    )
+    recipient_name = models.CharField(max_length=100, blank=True)
+    refused = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work", "recipient"], condition=models.Q(recipient__isnull=False), name="gift_work_recipient"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False) | ~models.Q(recipient_name=""), name="gift_names_someone"
+            ),
+        ]
 
 
 class SeriesPart(models.Model):

@@ -30,15 +30,33 @@ def _own_work_ids(user: AnyUser) -> QuerySet[Creatorship, Any]:
 def works_visible_to(user: AnyUser) -> QuerySet[Work]:
     """Works `user` may read.
 
-    Guests see posted, unrestricted, unhidden works. Logged-in readers also see restricted
-    works. Creators always see their own works, drafts included; staff also see hidden works
-    (to moderate them) but never someone else's drafts.
+    Guests see posted, unrestricted, unhidden, revealed works. Logged-in readers also see
+    restricted works. Creators always see their own works, drafts included; staff also see
+    hidden works (to moderate them) but never someone else's drafts. A work in a collection
+    that has not revealed its works yet is seen only by its creators and the collection's
+    moderators.
     """
     works = Work.objects.all()
     if user is None or not user.is_authenticated:
-        return works.filter(draft=False, restricted=False, hidden=False)
-    public = Q(draft=False) if user.is_staff else Q(draft=False, hidden=False)
-    return works.filter(public | Q(pk__in=_own_work_ids(user)))
+        return works.filter(draft=False, restricted=False, hidden=False, unrevealed=False)
+    public = Q(draft=False, unrevealed=False) if user.is_staff else Q(draft=False, hidden=False, unrevealed=False)
+    return works.filter(
+        public | Q(pk__in=_own_work_ids(user)) | Q(draft=False, hidden=False, pk__in=_moderated_work_ids(user))
+    )
+
+
+def _moderated_work_ids(user: AnyUser) -> QuerySet[Any, Any]:
+    """Works in collections `user` moderates (the owner or an accepted moderator).
+
+    Only unrevealed works need this: moderators see them before anyone else does.
+    """
+    from chapbook.collections.models import CollectionItem
+
+    member = cast(User, user)
+    return CollectionItem.objects.filter(
+        Q(collection__owner=member) | Q(collection__moderators__user=member, collection__moderators__accepted=True),
+        work__unrevealed=True,
+    ).values("work_id")
 
 
 _SENTINEL_PK = 987_654_321_987_654
