@@ -19,12 +19,18 @@ from hypothesis import strategies as st
 
 from chapbook.feedback import comments as comment_services
 from chapbook.feedback.hits import flush_hits
-from chapbook.feedback.models import Bookmark, Comment, Notification, NotificationKind, Subscription
+from chapbook.feedback.models import (
+    Bookmark,
+    Comment,
+    Notification,
+    NotificationKind,
+    Subscription,
+)
 from chapbook.people.models import Pseud, User
 from chapbook.works.models import Chapter, Series, SeriesPart, Work
 from chapbook.works.services import ChapterInput, add_chapter
 from tests.conftest import make_user
-from tests.test_api_works import api_as, new_work_body
+from tests.test_api_works import accept_invitation, api_as, new_work_body
 
 MakeWork = Callable[..., Work]
 
@@ -164,8 +170,6 @@ def test_it_refuses_kudos_twice_with_a_message(author: User, reader: User, make_
 
 def test_it_refuses_kudos_on_ones_own_work(author: User, co_author: User, make_work: MakeWork) -> None:
     work = make_work(author, co_creators=[co_author.default_pseud])
-    from tests.test_api_works import accept_invitation
-
     accept_invitation(work, co_author)
 
     assert messages(api_as(author).post(kudos_url(work), {})) == ["You can't leave kudos on your own work."]

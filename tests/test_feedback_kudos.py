@@ -299,9 +299,10 @@ def test_it_answers_the_pages_script_with_json(
     on_chapter = client.post(f"/works/{work.pk}/chapters/2/kudos", headers=headers)
 
     assert first.status_code == 200
-    assert first.json() == {"kudos": 1, "message": "Thank you for leaving kudos!"}
+    names = '<span data-kudos-count="work">1</span> kudos: <a href="/users/bob">bob</a>'
+    assert first.json() == {"kudos": 1, "message": "Thank you for leaving kudos!", "names_html": names}
     assert again.status_code == 400
-    assert again.json() == {"kudos": 1, "message": "You have already left kudos here."}
+    assert again.json() == {"kudos": 1, "message": "You have already left kudos here.", "names_html": names}
     assert on_chapter.json()["kudos"] == 1
 
 

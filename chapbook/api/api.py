@@ -21,7 +21,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as RequestValidationError
 
-from chapbook.api import feedback, search, tags, works
+from chapbook.api import collections as collections_api
+from chapbook.api import feedback, prompts, search, tags, works
 from chapbook.api.auth import token_optional
 
 api = NinjaAPI(
@@ -42,6 +43,10 @@ api.add_router("/subscriptions", feedback.subscriptions_router)
 api.add_router("/inbox", feedback.inbox_router)
 api.add_router("/tags", tags.router)
 api.add_router("/search", search.router)
+api.add_router("/collections", collections_api.router)
+api.add_router("/collections", prompts.collections_router)
+api.add_router("/prompts", prompts.prompts_router)
+api.add_router("/claims", prompts.claims_router)
 
 # Views name their body parameter `payload`; clients never see that name, so it is
 # dropped from error locations: ["body", "payload", "title"] -> ["body", "title"].

@@ -7,8 +7,8 @@ A work, comment or bookmark the caller may not see is a 404 whatever the reason.
 
 from __future__ import annotations
 
-from datetime import datetime
 import ipaddress
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
@@ -128,8 +128,23 @@ def leave_kudos(request: HttpRequest, work_id: WorkId, payload: KudosIn | None =
 
 class CommentAuthor(Schema):
     pseud: str | None = Field(description="The commenter's pseud; null for a guest.")
-    user: str | None = Field(description="The commenter's username; null for a guest.")
+    user: str | None = Field(
+        description="The commenter's username; null for a guest, and for a creator of an anonymous work "
+        "(whose pseud reads “Anonymous Creator”)."
+    )
     guest: str | None = Field(description="A guest's name; null for a user. Guests' emails are never shown.")
+
+
+def _creators_of(work: Work) -> set[int]:
+    """The work's creators' user ids, asked once per work for a page of comments (and only
+    when the work is anonymous: nobody else's comments are signed differently)."""
+    if not work.anonymous:
+        return set()
+    cached: set[int] | None = getattr(work, "_comment_creator_ids", None)
+    if cached is None:
+        cached = comment_services.creator_user_ids(work)
+        work._comment_creator_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 class CommentOut(Schema):
@@ -147,10 +162,13 @@ class CommentOut(Schema):
     edited: datetime | None
 
     @classmethod
-    def from_comment(cls, comment: Comment) -> CommentOut:
+    def from_comment(cls, comment: Comment, work: Work) -> CommentOut:
         author = None
         if not comment.deleted:
-            if comment.user_id is None:
+            if comment_services.signs_as_anonymous_creator(work, comment.user_id, _creators_of(work)):
+                # No pseud, no username: either would give the anonymous work's creator away.
+                author = CommentAuthor(pseud=comment_services.ANONYMOUS_CREATOR, user=None, guest=None)
+            elif comment.user_id is None:
                 author = CommentAuthor(pseud=None, user=None, guest=comment.guest_name)
             else:
                 pseud = comment.pseud or comment.user.default_pseud  # type: ignore[union-attr]
@@ -210,7 +228,7 @@ def list_comments(
     comments = comment_services.visible_comments(work, user=user, chapter=scope)
     paginator = Paginator(comments, PAGE_SIZE)
     items = list(paginator.page(page).object_list) if page <= paginator.num_pages else []
-    return CommentPage(count=paginator.count, items=[CommentOut.from_comment(c) for c in items])
+    return CommentPage(count=paginator.count, items=[CommentOut.from_comment(c, work) for c in items])
 
 
 @works_router.post(
@@ -247,7 +265,7 @@ def post_comment(request: HttpRequest, work_id: WorkId, payload: CommentIn) -> S
     except ValidationError as error:
         raise _in_body_terms(error) from None
     comment = Comment.objects.select_related("user", "pseud", "chapter").get(pk=comment.pk)
-    return Status(201, CommentOut.from_comment(comment))
+    return Status(201, CommentOut.from_comment(comment, work))
 
 
 # The service's names for a guest's fields, and what this body calls them.
@@ -353,6 +371,8 @@ def save_bookmark(request: HttpRequest, payload: BookmarkIn) -> Status[BookmarkO
         if work is None:
             raise Http404
     else:
+        # BookmarkIn's validator lets through exactly one of work and series.
+        assert payload.series is not None
         series = series_visible_to(user).filter(pk=payload.series).first()
         if series is None:
             raise Http404

@@ -19,6 +19,8 @@ from pydantic import (
     field_validator,
 )
 
+from chapbook.collections.prompts import fills_of_work
+from chapbook.collections.selectors import collection_names
 from chapbook.downloads.services import available_formats
 from chapbook.listings.query import FACET_SIZE, MAX_PAGE_SIZE
 from chapbook.tags.models import Tag
@@ -45,6 +47,11 @@ def _names(tags: Iterable[Tag]) -> list[str]:
 # Output
 
 
+def gift_names(work: Work) -> list[str]:
+    """The work's gifts as the API writes them: a user's username, or the plain name."""
+    return [gift.recipient.username if gift.recipient else gift.recipient_name for gift in work.visible_gifts()]
+
+
 class Creator(Schema):
     pseud: str
     user: str
@@ -58,6 +65,14 @@ class Source(Schema):
 class Prompt(Schema):
     text: str
     relationship: str
+
+
+class PromptFill(Schema):
+    """A prompt the work was posted to fill, in a prompt meme (never who left the prompt)."""
+
+    prompt: int
+    url: str
+    collection: str
 
 
 class Stats(Schema):
@@ -94,7 +109,11 @@ class WorkSummary(Schema):
     id: int
     url: str
     title: str
-    creators: list[Creator]
+    creators: list[Creator] = Field(description="Empty for an anonymous work: no pseud or user is named.")
+    anonymous: bool = Field(description="The work's creators are hidden until its collection reveals them.")
+    gifts: list[str] = Field(
+        description="Who the work is for: usernames of users and plain names of people without an account."
+    )
     fandoms: list[str]
     ratings: list[str]
     warnings: list[str]
@@ -115,7 +134,9 @@ class WorkSummary(Schema):
     published: datetime | None
     updated: datetime | None
     source: Source | None
-    prompt: Prompt | None
+    prompt: Prompt | None = Field(description="The prompt an imported work's notes quoted (free text).")
+    fills: list[PromptFill] = Field(description="The prompt meme prompts this work fills.")
+    collections: list[str] = Field(description="Names of the collections the work is in (approved into).")
     stats: Stats
     comment_permission: CommentPermissionName
     moderate_comments: bool
@@ -129,7 +150,10 @@ class WorkSummary(Schema):
             "id": work.pk,
             "url": absolute(work.get_absolute_url()),
             "title": work.title,
-            "creators": [Creator(pseud=pseud.name, user=pseud.user.username) for pseud in work.creators],
+            # Through shown_creators, never creators: an anonymous work names nobody here.
+            "creators": [Creator(pseud=pseud.name, user=pseud.user.username) for pseud in work.shown_creators],
+            "anonymous": work.anonymous,
+            "gifts": gift_names(work),
             "fandoms": _names(work.fandoms),
             "ratings": _names(work.ratings),
             "warnings": _names(work.warnings),
@@ -151,6 +175,15 @@ class WorkSummary(Schema):
             "updated": work.updated_at,
             "source": Source(site=work.source_site, url=work.source_url) if has_source else None,
             "prompt": Prompt(text=work.prompt_text, relationship=work.prompt_relationship) if has_prompt else None,
+            "fills": [
+                PromptFill(
+                    prompt=fill.prompt_id,
+                    url=absolute(fill.prompt.get_absolute_url()),
+                    collection=fill.prompt.collection.name,
+                )
+                for fill in fills_of_work(work)
+            ],
+            "collections": collection_names(work),
             "stats": Stats(
                 kudos=work.kudos_count,
                 comments=work.comments_count,
@@ -356,8 +389,17 @@ class WorkIn(BaseModel):
     moderate_comments: bool = Field(False, description="Hold new comments until a creator approves them.")
     source: SourceIn | None = None
     prompt: PromptIn | None = None
+    fill_prompt: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="The id of a prompt meme prompt this work fills (claimed or not)."
+    )
     chapters: list[ChapterIn]
     pseuds: list[str] = Field([], description="Names of your own pseuds; your default pseud if empty.")
+    gifts: list[str] = Field(
+        [], description="Who the work is for: a username gives it to that user, any other name is shown as written."
+    )
+    collections: list[str] = Field(
+        [], description="Names of collections to add the work to, by each collection's rules (moderated ones wait)."
+    )
 
 
 # Fields a PATCH may leave out but may not set to null: null would mean nothing for them.
@@ -395,7 +437,16 @@ class WorkPatch(BaseModel):
     moderate_comments: bool | None = None
     source: SourceIn | None = None
     prompt: PromptIn | None = None
+    fill_prompt: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="Link the work to one more prompt it fills (null: no change)."
+    )
     pseuds: list[str] | None = None
+    gifts: list[str] | None = Field(
+        None, description="Replaces the work's gifts (usernames or plain names); [] or null gives it to no one."
+    )
+    collections: list[str] | None = Field(
+        None, description="Replaces the work's collections by name: a name left out takes the work out; [] or null, out of all."
+    )
 
     @field_validator(*_NOT_NULL, mode="before")
     @classmethod

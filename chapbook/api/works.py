@@ -13,12 +13,14 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.cache import cache
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import P, PathEx, Query, Router, Status
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.responses import NinjaJSONEncoder
 
 from chapbook.api.auth import OPTIONAL_TOKEN_DOC, caller, signed_in, token_required
+from chapbook.api.prompts import fill_prompt_from_id
 from chapbook.api.schemas import (
     ChapterIn,
     FacetOut,
@@ -32,6 +34,8 @@ from chapbook.api.schemas import (
     WorkPatch,
     WorkSummary,
 )
+from chapbook.collections.prompts import prefetch_fills
+from chapbook.collections.selectors import approved_items_prefetch
 from chapbook.listings.query import (
     FACET_TYPES,
     FacetCount,
@@ -65,7 +69,12 @@ WRITE_ERRORS: dict[int, Any] = {400: Message, 401: Message, 403: Message, 404: M
 
 
 def visible_work(user: User | AnonymousUser, work_id: int) -> Work:
-    work = with_blurb(works_visible_to(user)).filter(pk=work_id).first()
+    work = (
+        with_blurb(works_visible_to(user))
+        .prefetch_related("gifts__recipient", approved_items_prefetch())
+        .filter(pk=work_id)
+        .first()
+    )
     if work is None:
         raise Http404
     return work
@@ -198,7 +207,13 @@ def page_works(user: User | AnonymousUser, ids: list[int]) -> list[Work]:
     """
     if not ids:
         return []
-    works = {work.pk: work for work in with_blurb(works_visible_to(user).filter(pk__in=ids))}
+    # Gifts too: the summary names them, and one query for the page beats one per work.
+    works = {
+        work.pk: work
+        for work in with_blurb(works_visible_to(user).filter(pk__in=ids)).prefetch_related("gifts__recipient")
+    }
+    prefetch_fills(list(works.values()))
+    prefetch_related_objects(list(works.values()), approved_items_prefetch())
     return [works[pk] for pk in ids if pk in works]
 
 
@@ -253,6 +268,8 @@ def create_work(request: HttpRequest, payload: WorkIn) -> Status[WorkDetail]:
         chapters=[chapter_input(chapter) for chapter in payload.chapters],
         tags=TagInput(**{name: getattr(payload, name) for name in TAG_FIELDS}),
         pseuds=own_pseuds(user, payload.pseuds),
+        gifts=payload.gifts,
+        collections=payload.collections,
         summary=payload.summary,
         notes=payload.notes,
         end_notes=payload.end_notes,
@@ -267,6 +284,7 @@ def create_work(request: HttpRequest, payload: WorkIn) -> Status[WorkDetail]:
         source_url=source.url if source else "",
         prompt_text=prompt.text if prompt else "",
         prompt_relationship=prompt.relationship if prompt else "",
+        fill_prompt=fill_prompt_from_id(payload.fill_prompt),
     )
     return Status(201, work_detail(user, work.pk))
 
@@ -353,4 +371,10 @@ def update_fields(work: Work, user: User, payload: WorkPatch) -> dict[str, Any]:
         fields["prompt_relationship"] = payload.prompt.relationship if payload.prompt else ""
     if "pseuds" in sent and payload.pseuds is not None:
         fields["pseuds"] = own_pseuds(user, payload.pseuds)
+    if payload.fill_prompt is not None:
+        fields["fill_prompt"] = fill_prompt_from_id(payload.fill_prompt)
+    if "gifts" in sent:
+        fields["gifts"] = payload.gifts or []
+    if "collections" in sent:
+        fields["collections"] = payload.collections or []
     return fields

@@ -7,6 +7,9 @@ pool of additional tags; some tags are synonyms of others and the rare ones are 
 unwrangled, as on AO3. `draw_block` then draws works in blocks of `BLOCK`, each block from
 its own random stream, so a seed always gives the same archive whatever the batch size.
 
+With `text`, each block's chapters also get prose from `chapbook.demo.prose`, drawn from
+a stream of the block's own, in the shorter lengths of `Shape.with_prose`.
+
 The rows are those `works.services.post_work` writes for a posted (backdated) work, so the
 pages, the API and the filter index read them like any other; they are written with
 executemany (SQLite) or COPY (PostgreSQL), a batch of works per transaction, with ids
@@ -770,8 +773,8 @@ def _draw_tags(rng: np.random.Generator, plan: TagPlan, count: int, shape: Shape
 
 
 def text_rng(seed: int, block: int) -> np.random.Generator:
-    """The stream a block's chapter text is drawn from: apart from the block's own, so that
-    the rest of an archive with text is drawn the same way as without."""
+    """The stream a block's chapter text is drawn from, apart from the block's own: the
+    text takes nothing from the draws of dates, tags and counts."""
     return np.random.default_rng([seed, 3, block])
 
 

@@ -775,6 +775,7 @@ def _draw_group(
     suffix[ends] = np.array([S_STOP, S_QUESTION, S_BANG, S_ELLIPSIS])[
         rng.choice(4, size=len(ends), p=[0.88, 0.05, 0.05, 0.02])
     ]
+    suffix[reaction + 1] = S_STOP  # "She nodded."
     prefix[starts[tagged]] = P_QUOTE
     close = rng.choice(3, size=len(tag_at), p=[0.72, 0.2, 0.08])  # , ? !
     suffix[tag_at - 1] = np.array([S_CLOSE_COMMA, S_CLOSE_QUESTION, S_CLOSE_BANG])[close]

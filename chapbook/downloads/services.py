@@ -100,7 +100,7 @@ def book_for(work: Work) -> Book:
         identifier=f"urn:chapbook:{settings.BASE_URL.split('://')[-1]}:work:{work.pk}",
         url=_absolute(work.get_absolute_url()),
         title=work.title,
-        creators=[str(pseud) for pseud in work.creators] or ["Anonymous"],
+        creators=work.byline_names,
         language=work.language,
         word_count=work.word_count,
         chapters_display=work.chapters_display,
@@ -117,7 +117,8 @@ def book_for(work: Work) -> Book:
         relationships=[t.name for t in work.relationships],
         characters=[t.name for t in work.characters],
         freeforms=[t.name for t in work.freeforms],
-        series=[(part.series.title, part.position) for part in parts],
+        # A series names its owner: an anonymous work's file keeps quiet about its series.
+        series=[] if work.anonymous else [(part.series.title, part.position) for part in parts],
         collections=[],
         source_site=work.source_site,
         source_url=work.source_url,

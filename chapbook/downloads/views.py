@@ -14,12 +14,8 @@ from chapbook.downloads import services
 from chapbook.downloads.tasks import build_series_file, build_work_file
 from chapbook.people.httpauth import challenge, credentials_user
 from chapbook.people.models import User
-from chapbook.works.selectors import (
-    guest_work_version,
-    series_parts_visible_to,
-    series_visible_to,
-    works_visible_to,
-)
+from chapbook.works.anonymity import series_parts_shown_to, series_shown_to
+from chapbook.works.selectors import guest_work_version, works_visible_to
 
 
 def _serve(path: Path, name: str, fmt: str) -> FileResponse:
@@ -65,7 +61,7 @@ def work_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     if work is None:
         raise Http404("No such work.")
     path = services.work_file(work, fmt)
-    name = services.download_name([str(p) for p in work.creators], work.title, fmt)
+    name = services.download_name(work.byline_names, work.title, fmt)
     cache.set(f"download-name:{path}", name, 24 * 3600)
     if not path.exists():
         if services.claim_build(path):
@@ -80,8 +76,8 @@ def series_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     reader = _reader(request)
     if reader is None:
         return challenge()
-    series = get_object_or_404(series_visible_to(reader), pk=pk)
-    works = list(series_parts_visible_to(reader, series).filter(draft=False))
+    series = get_object_or_404(series_shown_to(reader), pk=pk)
+    works = list(series_parts_shown_to(reader, series).filter(draft=False))
     if not works:
         raise Http404("No such series.")
     path = services.series_file(series, works)
@@ -91,5 +87,5 @@ def series_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         words = sum(w.word_count for w in works)
         if not (words <= services.WAIT_MAX_WORDS and services.wait_for(path, services.WAIT_SECONDS)):
             return render(request, "downloads/preparing.html", {"series": series, "format": "EPUB"}, status=202)
-    creators = list(dict.fromkeys(str(p) for w in works for p in w.creators))
+    creators = list(dict.fromkeys(name for w in works for name in w.byline_names))
     return _serve(path, services.download_name(creators, series.title, "epub"), "epub")

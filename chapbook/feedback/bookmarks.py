@@ -13,7 +13,7 @@ from typing import Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -23,7 +23,7 @@ from chapbook.feedback.models import Bookmark, BookmarkTag
 from chapbook.people.models import Pseud, User
 from chapbook.tags.models import Tag, TagType
 from chapbook.works.blurbs import VERSION_FIELDS, render_blurbs
-from chapbook.works.models import Series, Work, WorkTag
+from chapbook.works.models import Creatorship, Series, Work, WorkTag
 from chapbook.works.selectors import AnyUser, series_visible_to, works_visible_to
 from chapbook.works.services import _find_or_create_tag, _tag_problem, render_html_field, split_tag_names
 
@@ -172,13 +172,19 @@ def bookmarks_visible_to(viewer: AnyUser) -> QuerySet[Bookmark]:
     A private bookmark is its owner's alone. A bookmark of a work the viewer may not read
     (a draft, a restricted work for a guest, a hidden one) is not shown at all, not even
     as "a bookmark of something"; a series bookmark shows while any part is visible.
+    A creator's bookmark of their own anonymous work is theirs alone too: "Bookmarked by"
+    would name the creator.
     """
     works = works_visible_to(viewer).filter(draft=False).values("pk")
     series = series_visible_to(viewer).values("pk")
     items = Q(work__in=works) | Q(series__in=series)
+    by_anonymous_creator = Q(work__anonymous=True) & Q(
+        Exists(Creatorship.objects.filter(work_id=OuterRef("work_id"), pseud__user_id=OuterRef("user_id"), accepted=True))
+    )
     if viewer is not None and viewer.is_authenticated:
-        return Bookmark.objects.filter(items, Q(private=False) | Q(user_id=viewer.pk))
-    return Bookmark.objects.filter(items, private=False)
+        shown = Bookmark.objects.filter(items, Q(private=False) | Q(user_id=viewer.pk))
+        return shown.exclude(by_anonymous_creator & ~Q(user_id=viewer.pk))
+    return Bookmark.objects.filter(items, private=False).exclude(by_anonymous_creator)
 
 
 def matching_tags(name: str) -> QuerySet[Tag]:

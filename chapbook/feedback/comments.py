@@ -115,11 +115,32 @@ def commenting_closed_reason(work: Work, *, logged_in: bool) -> str | None:
 
 
 def author_name(comment: Comment) -> str:
-    """The name a comment is signed with: its pseud's, or the guest's own."""
+    """The name a comment is signed with: its pseud's, or the guest's own.
+
+    Anything shown to others goes through `shown_author_name`, which hides the creators
+    of an anonymous work.
+    """
     name = getattr(comment, "pseud_name", None)
     if name is None and comment.pseud_id is not None:
         name = comment.pseud.name if comment.pseud else ""
     return name or comment.guest_name or "Anonymous"
+
+
+# As on AO3: on an anonymous work, its creators' comments and replies are signed with this,
+# never with their pseud (a reply would otherwise give the work's creator away).
+ANONYMOUS_CREATOR = "Anonymous Creator"
+
+
+def signs_as_anonymous_creator(work: Work, user_id: int | None, creators: set[int]) -> bool:
+    return bool(work.anonymous and user_id is not None and user_id in creators)
+
+
+def shown_author_name(comment: Comment, work: Work, creators: set[int] | None = None) -> str:
+    """The name a comment shows to readers, in pages, notifications and emails."""
+    if work.anonymous and comment.user_id is not None:
+        if signs_as_anonymous_creator(work, comment.user_id, creator_user_ids(work) if creators is None else creators):
+            return ANONYMOUS_CREATOR
+    return author_name(comment)
 
 
 def comment_url(comment: Comment | int) -> str:
@@ -245,9 +266,10 @@ def post_comment(
         if parent is not None and parent.status == CommentStatus.HELD:
             _approve(parent, work=work, approver_id=by.pk if by is not None else None)
         counters.bump(work.pk, **({} if held else {"comments": 1}))
-        _tell_creators(comment, work=work, chapter=chapter, creators=creators - {by.pk if by else 0}, actor=author.name)
+        actor = ANONYMOUS_CREATOR if by_creator and work.anonymous else author.name
+        _tell_creators(comment, work=work, chapter=chapter, creators=creators - {by.pk if by else 0}, actor=actor)
         if not held:
-            _tell_parent(comment, work=work, actor=author.name, approver_id=None)
+            _tell_parent(comment, work=work, actor=actor, approver_id=None)
     return comment
 
 
@@ -354,7 +376,7 @@ def _approve(comment: Comment, *, work: Work, approver_id: int | None) -> bool:
         return False
     comment.status = CommentStatus.APPROVED
     counters.bump(work.pk, comments=1)
-    _tell_parent(comment, work=work, actor=author_name(comment), approver_id=approver_id)
+    _tell_parent(comment, work=work, actor=shown_author_name(comment, work), approver_id=approver_id)
     return True
 
 
@@ -416,7 +438,7 @@ def email_guest_reply(reply_id: int) -> bool:
     context = {
         "site_name": settings.SITE_NAME,
         "guest_name": parent.guest_name,
-        "actor": author_name(reply),
+        "actor": shown_author_name(reply, work),
         "work_title": work.title,
         "reply_text": html_to_text(reply.html),
         "url": settings.BASE_URL + comment_url(reply),

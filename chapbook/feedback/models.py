@@ -181,6 +181,7 @@ class NotificationKind(models.TextChoices):
     REPLY = "reply", "Replies to my comments"
     KUDOS = "kudos", "Kudos on my works"
     SUBSCRIPTION = "subscription", "Updates to my subscriptions"
+    PROMPT = "prompt", "Claims and fills of my prompts"
 
 
 class Notification(models.Model):

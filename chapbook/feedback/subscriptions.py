@@ -112,8 +112,13 @@ def work_posted(work: Work) -> None:
 
     Each subscriber hears once: a reader subscribed to the series and to the writer gets the
     series' message, which says more. Creators never hear about their own work.
+
+    An anonymous work is announced to nobody: telling a writer's subscribers, or their
+    series' (a series names its owner), would say who wrote it, however the message read.
+    Its work subscribers still hear of new chapters (`chapter_posted` names no one).
     """
-    if not _announced(work):
+    # Read again: the caller's copy may predate the collection that made the work anonymous.
+    if Work.objects.filter(pk=work.pk, anonymous=True).exists() or not _announced(work):
         return
     credits = list(
         Creatorship.objects.filter(work=work, accepted=True).order_by("position", "pk").values_list(

@@ -115,14 +115,10 @@ def work_entry(work: Work) -> ET.Element:
     sub(entry, "updated", rfc3339(updated))
     if work.published_at:
         sub(entry, "published", rfc3339(work.published_at))
-    creators = work.creators
-    if creators:
-        for pseud in creators:
-            author = sub(entry, "author")
-            sub(author, "name", str(pseud))
-    else:
-        # Only possible while every credit is a pending invitation; Atom needs an author.
-        sub(sub(entry, "author"), "name", "Anonymous")
+    # Atom needs an author: an anonymous work's (or one whose every credit is still a
+    # pending invitation) is "Anonymous".
+    for name in work.byline_names:
+        sub(sub(entry, "author"), "name", name)
     add_link(entry, Link(rel="alternate", type="text/html", href=absolute(work.get_absolute_url())))
     scheme = absolute("/tags/")
     for tag in work.tags.all():

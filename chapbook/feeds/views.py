@@ -37,11 +37,11 @@ from chapbook.people.models import Pseud
 from chapbook.people.views.pseuds import pseud_or_404
 from chapbook.tags.models import Tag, TagType
 from chapbook.tags.views import tag_or_404
+from chapbook.works.anonymity import series_parts_shown_to, without_others_anonymous
 from chapbook.works.models import Series, Work
 from chapbook.works.selectors import (
     AnyUser,
     listing_order,
-    series_parts_visible_to,
     with_blurb,
     works_credited_to,
     works_visible_to,
@@ -64,7 +64,9 @@ def posted_works_visible_to(user: AnyUser) -> QuerySet[Work]:
 
 def series_with_posted_parts(user: AnyUser) -> QuerySet[Series]:
     """Series with at least one posted part the viewer may read: a draft-only series has no feed."""
-    return Series.objects.filter(parts__work__in=posted_works_visible_to(user).values("pk")).distinct()
+    # Others' anonymous works are no part of a series for a reader: a series names its owner.
+    shown = without_others_anonymous(posted_works_visible_to(user), user)
+    return Series.objects.filter(parts__work__in=shown.values("pk")).distinct()
 
 
 # --- conditional GET -------------------------------------------------------------------
@@ -169,13 +171,15 @@ def tag_feed(request: HttpRequest, name: str) -> HttpResponse:
 def pseud_feed(request: HttpRequest, username: str, name: str) -> HttpResponse:
     pseud = pseud_or_404(username, name)
     works = works_credited_to(request.user, Pseud.objects.filter(pk=pseud.pk)).filter(draft=False)
+    # "Works by PSEUD" must not carry the pseud's anonymous works to anyone else.
+    works = without_others_anonymous(works, request.user)
     return atom_feed(request, works, title=f"Works by {pseud}", alternate=pseud.get_absolute_url())
 
 
 @require_safe
 def series_feed(request: HttpRequest, pk: int) -> HttpResponse:
     series = get_object_or_404(series_with_posted_parts(request.user), pk=pk)
-    works = series_parts_visible_to(request.user, series).filter(draft=False)
+    works = series_parts_shown_to(request.user, series).filter(draft=False)
     return atom_feed(request, works, title=f"Series: {series.title}", alternate=series.get_absolute_url())
 
 
@@ -318,7 +322,7 @@ def opds_series_index(request: HttpRequest, user: AnyUser) -> HttpResponse:
 def opds_series_detail(request: HttpRequest, user: AnyUser, pk: int) -> HttpResponse:
     series = get_object_or_404(series_with_posted_parts(user), pk=pk)
     # Reading order, not recency: a catalog of a series is for reading it through.
-    works = series_parts_visible_to(user, series).filter(draft=False).order_by("series_parts__position", "pk")
+    works = series_parts_shown_to(user, series).filter(draft=False).order_by("series_parts__position", "pk")
     return acquisition_response(request, works, title=series.title, up=absolute(reverse("feeds:opds_series")))
 
 

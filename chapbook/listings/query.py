@@ -86,6 +86,8 @@ class Filters:
     sort: str = "updated"
     # "asc" or "desc"; empty means the sort's own default.
     order: str = ""
+    # Only these works (a collection's), or any work when None.
+    within: frozenset[int] | None = None
 
     @property
     def descending(self) -> bool:
@@ -144,6 +146,21 @@ def _rows_mask(segment: Segment, tag_ids: Iterable[int], *, pseuds: bool = False
     return mask
 
 
+def _rows_within(segment: Segment, within: frozenset[int]) -> np.ndarray:
+    """Rows whose work is one of `within`: a binary search per work, since the segment's
+    ids are sorted, so a small collection costs nothing however big the archive is."""
+    mask = _empty(len(segment))
+    if not within or not len(segment):
+        return mask
+    wanted = np.fromiter(within, dtype=np.int64, count=len(within))
+    at = np.searchsorted(segment.ids, wanted)
+    inside = at < len(segment)
+    at, wanted = at[inside], wanted[inside]
+    # An id the segment lacks lands on a neighbour's row: only exact hits count.
+    mask[at[segment.ids[at] == wanted]] = True
+    return mask
+
+
 def _seconds(day: datetime.date) -> int:
     return int(datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc).timestamp())
 
@@ -171,6 +188,8 @@ def _matches(segment: Segment, alive: np.ndarray | None, filters: Filters, plan:
         mask &= _rows_mask(segment, group)
     if filters.pseuds:
         mask &= _rows_mask(segment, filters.pseuds, pseuds=True)
+    if filters.within is not None:
+        mask &= _rows_within(segment, filters.within)
     for tag_id in plan.exclude:
         mask[segment.rows_with_tag(tag_id)] = False
     if filters.complete:
@@ -460,6 +479,7 @@ def _counts_key(filters: Filters, plan: _Plan) -> tuple[Any, ...]:
         filters.words_min,
         filters.words_max,
         filters.updated_since,
+        filters.within,
     )
 
 

@@ -8,7 +8,7 @@ works are read from the work tables, as cached blurbs.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -168,18 +168,25 @@ def _facet_groups(request: HttpRequest, filters: Filters, result: Result) -> lis
     return groups
 
 
-def build_listing(request: HttpRequest, *, include: tuple[int, ...] = (), pseuds: tuple[int, ...] = ()) -> Listing:
-    """One page of a listing for the request's filters, within the page's own tag or pseuds."""
+def build_listing(
+    request: HttpRequest,
+    *,
+    include: tuple[int, ...] = (),
+    pseuds: tuple[int, ...] = (),
+    within: frozenset[int] | None = None,
+) -> Listing:
+    """One page of a listing for the request's filters, within the page's own tag or pseuds
+    (or, with `within`, among those works only: a collection's)."""
     form = ListingForm(request.GET)
     saved = saved_exclusions(request.user)
     size = settings.WORKS_PER_PAGE
     result = Result(count=0, ids=[])
-    filters = Filters(include=include, pseuds=pseuds)
+    filters = Filters(include=include, pseuds=pseuds, within=within)
     blurbs: list[Any] = []
     valid = form.is_valid()
     if valid:
         hidden = tuple(pk for pk, _ in saved) if form.cleaned_data["exclusions"] else ()
-        filters = form.filters(include=include, pseuds=pseuds, hidden=hidden)
+        filters = replace(form.filters(include=include, pseuds=pseuds, hidden=hidden), within=within)
         result = find_works(filters, user=request.user, page=form.page_number, page_size=size, facets=True)
         blurbs = render_blurbs(page_rows(request.user, result.ids))
     number = form.page_number

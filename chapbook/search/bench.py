@@ -253,13 +253,16 @@ def _run_http(write: Callable[[str], None], cases: list[Case], *, repeat: int, p
         if not wait_until_up(base + "/healthz", timeout=120):
             raise RuntimeError("The server did not start.")
 
-        def get(path: str) -> Any:
+        def fetch(path: str) -> bytes:
             with urllib.request.urlopen(base + path, timeout=120) as response:
-                return json.loads(response.read())
+                return response.read()
+
+        def get(path: str) -> Any:
+            return json.loads(fetch(path))
 
         # The first listing loads the filter index into the worker.
         get("/api/v1/works?page_size=1")
-        healthz = time_calls(lambda: urllib.request.urlopen(base + "/healthz", timeout=30).read(), repeat)
+        healthz = time_calls(lambda: fetch("/healthz"), repeat)
         write(
             f"\nHTTP: GET /api/v1/search as a guest (1 worker, sequential; /healthz p50 "
             f"{percentile(healthz, 50):.2f} ms). Goal: p95 ≤ {GOAL_MS:.0f} ms."

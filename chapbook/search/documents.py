@@ -5,9 +5,10 @@ tags, creators and the text of each chapter. Tags are indexed with what they mea
 filtering as well as as written: a work tagged with a synonym is found by the canonical
 tag's name, and a sub-tag's work by its meta tags' names, as the filter sidebar finds them.
 Only listed works (posted and not hidden) have a document; restricted works are indexed
-too, because the filter index hides them from guests after matching. (When collections
-bring anonymous and unrevealed works, `load_documents` is where an anonymous work's
-creators are left out and an unrevealed work is skipped.)
+too, because the filter index hides them from guests after matching. An unrevealed
+work has no document (it is listed nowhere until its collection reveals it), and an
+anonymous work's document has no creators: `creator:NAME` must not find it, and no
+snippet may show the name. Revealing moves the works' `revised_at` and reindexes them.
 """
 
 from __future__ import annotations
@@ -174,7 +175,10 @@ class TagNames:
 def listed_works() -> Iterator[int]:
     """Ids of every listed work, ascending."""
     yield from (
-        Work.objects.filter(draft=False, hidden=False).order_by("pk").values_list("pk", flat=True).iterator(chunk_size=20_000)
+        Work.objects.filter(draft=False, hidden=False, unrevealed=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=20_000)
     )
 
 
@@ -189,13 +193,16 @@ def load_documents(work_ids: Sequence[int], *, tags: TagNames | None = None, cha
     tags = tags or TagNames()
     docs: dict[int, Document] = {}
     work_notes: dict[int, list[str]] = {}
-    for pk, title, summary, notes, end_notes, words in (
-        Work.objects.filter(pk__in=ids, draft=False, hidden=False)
+    anonymous: set[int] = set()
+    for pk, title, summary, notes, end_notes, words, is_anonymous in (
+        Work.objects.filter(pk__in=ids, draft=False, hidden=False, unrevealed=False)
         .order_by("pk")
-        .values_list("pk", "title", "summary", "notes", "end_notes", "word_count")
+        .values_list("pk", "title", "summary", "notes", "end_notes", "word_count", "anonymous")
     ):
         docs[pk] = Document(work_id=pk, title=title, summary=plain_text(summary), words=words)
         work_notes[pk] = [plain_text(notes), plain_text(end_notes)]
+        if is_anonymous:
+            anonymous.add(pk)
     if not docs:
         return []
     listed = sorted(docs)
@@ -217,7 +224,7 @@ def load_documents(work_ids: Sequence[int], *, tags: TagNames | None = None, cha
 
     creators: dict[int, list[str]] = {pk: [] for pk in listed}
     credits = (
-        Creatorship.objects.filter(work_id__in=listed, accepted=True)
+        Creatorship.objects.filter(work_id__in=[pk for pk in listed if pk not in anonymous], accepted=True)
         .order_by("work_id", "position", "pk")
         .values_list("work_id", "pseud__name", "pseud__user__username")
     )

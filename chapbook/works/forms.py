@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 
+from chapbook.collections.forms_prompts import add_fill_fields, chosen_fill_prompt
 from chapbook.people.models import Pseud, User
 from chapbook.tags.models import CATEGORIES, RATINGS, WARNINGS
 from chapbook.works.models import LANGUAGES, CommentPermission, Series, Work
@@ -65,6 +66,12 @@ class WorkForm(forms.Form):
         max_length=1000,
         help_text="Usernames, or “pseud (username)”, separated by commas. They are credited once they accept.",
     )
+    gifts = forms.CharField(
+        label="Gift to",
+        required=False,
+        max_length=2000,
+        help_text="Usernames, or the names of people without an account, separated by commas.",
+    )
     fandoms = tag_field("Fandoms", "fandom", required=True)
     rating = forms.ChoiceField(choices=[(r, r) for r in RATINGS], initial="Not Rated")
     warnings = forms.MultipleChoiceField(
@@ -95,6 +102,12 @@ class WorkForm(forms.Form):
         label="Hold new comments until I approve them", required=False
     )
     series = forms.ModelChoiceField(label="Add to series", queryset=Series.objects.none(), required=False)
+    collections = forms.CharField(
+        label="Collections",
+        required=False,
+        max_length=2000,
+        help_text="Names of collections (as in their address, /collections/NAME), separated by commas.",
+    )
     series_title = forms.CharField(label="…or start a new series", required=False, max_length=255)
     source_site = forms.CharField(label="Originally posted on (site)", required=False, max_length=100)
     source_url = forms.URLField(label="Original URL", required=False, max_length=500, assume_scheme="https")
@@ -104,6 +117,8 @@ class WorkForm(forms.Form):
         self.user = user
         cast(forms.ModelMultipleChoiceField, self.fields["pseuds"]).queryset = user.pseuds.all()
         cast(forms.ModelChoiceField, self.fields["series"]).queryset = Series.objects.filter(owner=user)
+        # "This work fills a prompt": the writer's open claims, or a prompt's number or address.
+        add_fill_fields(self, user)
         if not self.is_bound and "pseuds" not in self.initial:
             self.initial["pseuds"] = [user.default_pseud.pk]
 
@@ -132,6 +147,7 @@ class WorkForm(forms.Form):
             "tags": self.tag_input(),
             "pseuds": list(data["pseuds"]),
             "co_creators": data["co_creators"],
+            "gifts": split_tag_names(data["gifts"]),
             "summary": data["summary"],
             "notes": data["notes"],
             "end_notes": data["end_notes"],
@@ -142,8 +158,10 @@ class WorkForm(forms.Form):
             "moderate_comments": data["moderate_comments"],
             "series": data["series"],
             "series_title": data["series_title"],
+            "collections": split_tag_names(data["collections"]),
             "source_site": data["source_site"],
             "source_url": data["source_url"],
+            "fill_prompt": chosen_fill_prompt(self),
         }
 
     @classmethod
@@ -152,6 +170,12 @@ class WorkForm(forms.Form):
         return {
             "title": work.title,
             "pseuds": [c.pseud_id for c in work.creatorships.all() if c.accepted],
+            # Every collection the work is in or asked to be in (waiting or declined too):
+            # a name left in the field keeps its item as it is, a name taken out removes it.
+            "collections": ", ".join(
+                work.collection_items.order_by("collection__title", "pk").values_list("collection__name", flat=True)
+            ),
+            "gifts": ", ".join(g.recipient.username if g.recipient else g.recipient_name for g in work.visible_gifts()),
             "fandoms": ", ".join(tags.fandoms),
             "rating": tags.ratings[0] if tags.ratings else "Not Rated",
             "warnings": tags.warnings,

@@ -153,6 +153,28 @@ class Work(models.Model):
         """Accepted creators, in credit order; pending co-creator invitations are not credited."""
         return [c.pseud for c in self.creatorships.all() if c.accepted]
 
+    # Everything that names a work's creators to a reader goes through these two, never
+    # through `creators`, so an anonymous work names nobody on any page, feed, file or API.
+    @property
+    def shown_creators(self) -> list[Pseud]:
+        """The creators a reader may be shown: none while the work is anonymous."""
+        return [] if self.anonymous else self.creators
+
+    @property
+    def byline(self) -> str:
+        """The creators as one line of text: "Anonymous" for an anonymous work (or one left
+        with no accepted credit), else each pseud as `str(pseud)` shows it."""
+        return ", ".join(str(pseud) for pseud in self.shown_creators) or "Anonymous"
+
+    @property
+    def byline_names(self) -> list[str]:
+        """The byline as a list of names, for formats that list creators one by one."""
+        return [str(pseud) for pseud in self.shown_creators] or ["Anonymous"]
+
+    def visible_gifts(self) -> list[Gift]:
+        """Gifts shown on the work: refused ones are hidden (read from a prefetch when there is one)."""
+        return [gift for gift in self.gifts.all() if not gift.refused]
+
     @property
     def language_name(self) -> str:
         return LANGUAGE_NAMES.get(self.language, self.language)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
@@ -21,6 +21,7 @@ from chapbook.listings.services import forget_work
 from chapbook.people.models import Pseud, User
 from chapbook.search.services import works_changed
 from chapbook.tags.models import Tag, TagType
+from chapbook.works.gifts import set_gifts
 from chapbook.works.models import (
     LANGUAGE_NAMES,
     Chapter,
@@ -31,6 +32,9 @@ from chapbook.works.models import (
     Work,
     WorkTag,
 )
+
+if TYPE_CHECKING:
+    from chapbook.collections.models import Prompt
 
 MAX_TAG_LENGTH = 150
 # Character limits, shared by the form, the API and the importer because all three call
@@ -313,6 +317,9 @@ def post_work(
     backdate: datetime | None = None,
     comment_permission: str = CommentPermission.EVERYONE,
     moderate_comments: bool = False,
+    gifts: Sequence[str] = (),
+    fill_prompt: Prompt | None = None,
+    collections: Sequence[str] | None = None,
 ) -> tuple[Work, list[str]]:
     """Create a work with its chapters, tags and creators.
 
@@ -375,8 +382,18 @@ def post_work(
     _invite_co_creators(work, by=by, co_creators=co_creators, start=len(own))
     _set_tags(work, resolved)
     _add_to_series(work, by=by, series=series, series_title=series_title)
+    if gifts:
+        set_gifts(work, by=by, recipients=gifts)
     work.refresh_counts()
     work.save(update_fields=["chapter_count", "word_count", "complete"])
+    if collections:
+        _set_collections(work, by=by, names=collections)
+    if fill_prompt is not None:
+        # Imported here: the prompt services import this module. After every other write,
+        # so that the work joins the prompt's collection as it finally is.
+        from chapbook.collections import prompts as prompt_memes
+
+        prompt_memes.fill_prompt(work=work, prompt=fill_prompt, by=by)
     works_changed([work.pk])
     if not draft:
         subscriptions.work_posted(work)
@@ -413,8 +430,11 @@ def update_work(
     series_title: str = "",
     comment_permission: str | None = None,
     moderate_comments: bool | None = None,
+    gifts: Sequence[str] | None = None,
+    fill_prompt: Prompt | None = None,
+    collections: Sequence[str] | None = None,
 ) -> tuple[Work, list[str]]:
-    """Change a work's metadata. Only the fields given change."""
+    """Change a work's metadata. Only the fields given change (`gifts=None` keeps the gifts)."""
     require_creator(work, by)
     _check_limits(
         summary=summary,
@@ -478,13 +498,39 @@ def update_work(
             )
     _invite_co_creators(work, by=by, co_creators=co_creators, start=Creatorship.objects.filter(work=work).count())
     _add_to_series(work, by=by, series=series, series_title=series_title)
+    if gifts is not None:
+        set_gifts(work, by=by, recipients=gifts)
     work.revised_at = now
     work.refresh_counts()
     work.save()
+    if collections is not None:
+        # After the save, which writes the whole row (flags included); before a fill,
+        # whose collection the names (read from the form before the fill) may not list.
+        _set_collections(work, by=by, names=collections)
+    if published or fill_prompt is not None:
+        # After the save, which writes the whole row: the fill's collection may change the
+        # work's anonymous/unrevealed flags. Prompters of fills linked while it was a
+        # draft hear of it now; a new fill tells its own prompter.
+        from chapbook.collections import prompts as prompt_memes
+
+        if published:
+            prompt_memes.fills_posted(work)
+        if fill_prompt is not None:
+            prompt_memes.fill_prompt(work=work, prompt=fill_prompt, by=by)
     works_changed([work.pk])
     if published:
         subscriptions.work_posted(work)
     return work, list(dict.fromkeys(removed))
+
+
+def _set_collections(work: Work, *, by: User, names: Sequence[str]) -> None:
+    """The collections the work is in, by name (`collections=None` keeps them as they are)."""
+    # Imported here: the collection services import this module.
+    from chapbook.collections.services import set_work_collections
+
+    set_work_collections(work, by=by, names=names)
+    # The collections may have made the work anonymous or unrevealed; later writes read it.
+    work.refresh_from_db(fields=["anonymous", "unrevealed", "revised_at"])
 
 
 @transaction.atomic

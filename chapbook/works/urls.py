@@ -1,7 +1,7 @@
 from django.urls import path
 
 from chapbook.listings import views as listings
-from chapbook.works.views import chapters, posting, reading
+from chapbook.works.views import chapters, gifts, posting, reading
 
 app_name = "works"
 urlpatterns = [
@@ -18,4 +18,6 @@ urlpatterns = [
     path("works/<int:pk>/chapters/<int:position>/delete", chapters.chapter_delete, name="chapter_delete"),
     path("series/", reading.series_index, name="series_index"),
     path("series/<int:pk>/", reading.series_detail, name="series"),
+    path("users/<str:username>/gifts", gifts.user_gifts, name="user_gifts"),
+    path("gifts/<int:pk>/refuse", gifts.gift_refuse, name="gift_refuse"),
 ]

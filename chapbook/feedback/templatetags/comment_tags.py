@@ -61,6 +61,7 @@ class _Viewer:
     user: AnyUser
     creators: set[int]
     closed: str | None
+    work: Work
 
     @property
     def is_creator(self) -> bool:
@@ -75,6 +76,9 @@ def _item(node: service.CommentNode, level: int, in_reply_to: str, viewer: _View
     held = comment.status == CommentStatus.HELD
     username = getattr(comment, "username", None)
     author = service.author_name(comment)
+    if service.signs_as_anonymous_creator(viewer.work, comment.user_id, viewer.creators):
+        # No pseud, no profile link: the name alone would give the work's creator away.
+        author, username = service.ANONYMOUS_CREATOR, None
     live = not comment.deleted
     return Row(
         kind="item",
@@ -129,7 +133,7 @@ def comments_section(context: Any, work: Work, chapter_position: int | None = No
     if work.draft:
         return render_to_string("feedback/_comments_section.html", {"work": work, "closed": closed, "draft": True})
     creators = service.creator_user_ids(work)
-    viewer = _Viewer(user=user, creators=creators, closed=closed)
+    viewer = _Viewer(user=user, creators=creators, closed=closed, work=work)
     # A one-chapter work's page is the work: its comments are the work's, whatever their chapter.
     position = chapter_position if chapter_position and work.chapter_count > 1 else None
     number = request.GET.get("comments_page", 1) if request is not None else 1

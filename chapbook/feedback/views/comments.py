@@ -186,7 +186,7 @@ def _form_page(
         "action": action,
         "heading": heading,
         "parent": parent,
-        "parent_name": service.author_name(parent) if parent is not None else "",
+        "parent_name": service.shown_author_name(parent, work) if parent is not None else "",
         "closed": closed,
         "submit": submit,
         "honeypot": spam.HONEYPOT_FIELD,
@@ -207,7 +207,7 @@ def _post(request: HttpRequest, work: Work, parent: Comment | None) -> HttpRespo
         # Pretend it worked: a bot told it failed only tries harder.
         messages.success(request, POSTED)
         return redirect(_section_url(work, None))
-    heading = f"Reply to {service.author_name(parent)}" if parent else f"Comment on {work.title}"
+    heading = f"Reply to {service.shown_author_name(parent, work)}" if parent else f"Comment on {work.title}"
     action = request.path
     if not form.is_valid():
         return _form_page(request, work=work, form=form, action=action, heading=heading, parent=parent)
@@ -285,7 +285,7 @@ def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
         work=work,
         form=form,
         action=request.path,
-        heading=f"Reply to {service.author_name(parent)}",
+        heading=f"Reply to {service.shown_author_name(parent, work)}",
         parent=parent,
         closed=closed,
     )
@@ -332,7 +332,7 @@ def comment_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {
             "comment": comment,
             "work": work,
-            "name": service.author_name(comment),
+            "name": service.shown_author_name(comment, work),
             "next": _next_url(request) or "",
             "cancel": _next_url(request) or comment_location(comment, request.user),
         },

@@ -10,10 +10,13 @@ from django.core.signing import BadSignature
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern, path
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from chapbook.feedback import kudos as service
+from chapbook.feedback.templatetags.kudos_tags import names_sentence
 from chapbook.works.models import Chapter, Work
 from chapbook.works.selectors import works_visible_to
 
@@ -27,6 +30,7 @@ def client_ip(request: HttpRequest) -> str | None:
         return str(ipaddress.ip_address(address))
     except ValueError:
         return None
+
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -96,7 +100,12 @@ def _leave(request: HttpRequest, pk: int, position: int | None) -> HttpResponse:
 def _respond(request: HttpRequest, work: Work, chapter: Chapter | None, *, ok: bool, message: str) -> HttpResponse:
     if wants_json(request):
         count = service.kudos_count(work, chapter)
-        return JsonResponse({"kudos": count, "message": message}, status=200 if ok else 400)
+        # The work's names line as the page would render it, so the script can show who
+        # left kudos (the guest included) without a reload.
+        total = service.kudos_count(work, None)
+        names = f": {names_sentence(service.kudos_names(work))}" if total else ""
+        line = format_html('<span data-kudos-count="work">{}</span> kudos{}', total, mark_safe(names))  # noqa: S308
+        return JsonResponse({"kudos": count, "message": message, "names_html": line}, status=200 if ok else 400)
     if ok:
         messages.success(request, message)
     else:

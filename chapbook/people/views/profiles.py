@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from chapbook.listings.views import user_works_page
 from chapbook.people.forms import ProfileForm
 from chapbook.people.models import Pseud, User
+from chapbook.works.anonymity import without_others_anonymous
 from chapbook.works.blurbs import blurb_page
 from chapbook.works.selectors import works_credited_to
 
@@ -26,8 +27,13 @@ def user_or_404(username: str) -> User:
 
 
 def credited_works(request: HttpRequest, pseuds: QuerySet[Pseud]) -> Page:
-    """One page of the works credited to `pseuds` that the viewer may see."""
-    return blurb_page(works_credited_to(request.user, pseuds), request.GET.get("page"))
+    """One page of the works credited to `pseuds` that the viewer may see.
+
+    Anonymous works are left out for everyone but their creators: listed here, they
+    would say who wrote them.
+    """
+    works = without_others_anonymous(works_credited_to(request.user, pseuds), request.user)
+    return blurb_page(works, request.GET.get("page"))
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:

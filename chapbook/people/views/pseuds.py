@@ -14,6 +14,7 @@ from chapbook.people.forms import PseudForm, add_service_errors
 from chapbook.people.models import Pseud, User
 from chapbook.people.views.profiles import credited_works, user_or_404
 from chapbook.site.http import AuthenticatedRequest
+from chapbook.works.anonymity import without_others_anonymous
 from chapbook.works.selectors import works_visible_to
 
 
@@ -32,7 +33,8 @@ def _owner_or_403(request: HttpRequest, user: User) -> None:
 
 def pseud_list(request: HttpRequest, username: str) -> HttpResponse:
     user = user_or_404(username)
-    visible = works_visible_to(request.user).values("pk")
+    # An anonymous work counted under its pseud would give the pseud away.
+    visible = without_others_anonymous(works_visible_to(request.user), request.user).values("pk")
     pseuds = user.pseuds.annotate(
         work_count=Count("creatorships", filter=Q(creatorships__accepted=True, creatorships__work__in=visible))
     ).order_by("-is_default", "name")

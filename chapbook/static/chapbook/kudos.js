@@ -21,6 +21,9 @@
         }).then(function (result) {
           var count = box.querySelector('[data-kudos-count="' + form.dataset.kudosForm + '"]');
           if (count && typeof result.data.kudos === "number") count.textContent = String(result.data.kudos);
+          var names = box.querySelector(".kudos-names");
+          // Rendered and escaped by the server, like the rest of the page.
+          if (names && typeof result.data.names_html === "string") names.innerHTML = result.data.names_html;
           if (status) status.textContent = result.data.message || "";
           if (button && result.ok) button.textContent = button.textContent + " ✓";
         }).catch(function () {
