@@ -25,7 +25,8 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from chapbook.collections import services as collection_services
-from chapbook.collections.models import Collection
+from chapbook.collections import prompts as prompt_services
+from chapbook.collections.models import Collection, Prompt
 from chapbook.downloads.services import available_formats, book_for
 from chapbook.feedback import bookmarks as bookmark_services
 from chapbook.feedback import comments as comment_services
@@ -61,6 +62,7 @@ class World:
     series: Series
     collection: Collection
     sealed_collection: Collection
+    prompt: Prompt  # anonymous, by her; claimed by Bob; filled by `work`
     tokens: dict[str, str]
 
 
@@ -79,7 +81,7 @@ def world(db: None, reader: User, django_capture_on_commit_callbacks: Any) -> Wo
         pseud = Pseud.objects.create(user=creator, name=PSEUD)
         moderator = make_user("mona")
         collection = collection_services.create_collection(
-            by=moderator, name="lantern-fest", title="Lantern Fest", anonymous=True
+            by=moderator, name="lantern-fest", title="Lantern Fest", anonymous=True, prompt_meme=True
         )
         sealed_collection = collection_services.create_collection(
             by=moderator, name="sealed-fest", title="Sealed Fest", anonymous=True, unrevealed=True
@@ -96,6 +98,12 @@ def world(db: None, reader: User, django_capture_on_commit_callbacks: Any) -> Wo
         series = Series.objects.get(title=SERIES)
         Subscription.objects.create(user=reader, creator=creator)
         Subscription.objects.create(user=reader, series=series)
+        # She leaves an anonymous prompt, Bob claims it, and her anonymous work fills it.
+        prompt = prompt_services.post_prompt(
+            collection=collection, by=creator, pseud=pseud, anonymous=True, title="Lanterns, please",
+            text="Something about moths and a lantern.", tags=default_tags(freeforms=[FREEFORM]),
+        )
+        prompt_services.claim(prompt=prompt, by=reader)
         work, _ = post_work(
             by=creator,
             title=TITLE,
@@ -109,6 +117,7 @@ def world(db: None, reader: User, django_capture_on_commit_callbacks: Any) -> Wo
             series=series,
             gifts=["bob"],
             collections=["lantern-fest"],
+            fill_prompt=prompt,
         )
         work.refresh_from_db()
 
@@ -129,9 +138,10 @@ def world(db: None, reader: User, django_capture_on_commit_callbacks: Any) -> Wo
         send_digest.call(reader.pk)
 
     assert work.anonymous and not work.unrevealed and not work.draft
+    assert prompt.fills.filter(work=work).exists()
     assert sealed.anonymous and sealed.unrevealed and not sealed.draft
     tokens = {user.username: ApiToken.issue(user)[1] for user in (reader, moderator, creator)}
-    return World(creator, pseud, reader, moderator, work, sealed, series, collection, sealed_collection, tokens)
+    return World(creator, pseud, reader, moderator, work, sealed, series, collection, sealed_collection, prompt, tokens)
 
 
 # --- Looking for the creator in bytes ---------------------------------------------------
@@ -290,9 +300,14 @@ def shared_urls(world: World) -> list[tuple[str, str]]:
             (f"/api/v1/search?q={quote_plus(typed)}", typed),
             (f"/opds/search?q={quote_plus(typed)}", typed),
         ]
-    for name in ("collections:detail", "collections:works", "collections:prompts"):
+    for name in ("collections:detail", "collections:works", "collections:prompts", "collections:items"):
         for collection in (world.collection, world.sealed_collection):
             urls += [(url, "") for url in optional_url(name, collection.name)]
+    name, prompt = world.collection.name, world.prompt.pk
+    urls += [(url, "") for url in optional_url("collections:prompt", name, prompt)]
+    urls += [(url, "") for url in optional_url("collections:claims")]
+    urls += [("/collections", ""), (f"/api/v1/collections/{name}", ""), (f"/api/v1/collections/{name}/prompts", "")]
+    urls += [(f"/api/v1/collections/{name}/prompts?unfilled=true", ""), (f"/api/v1/collections/{name}/prompts?sort=claims", "")]
     return urls
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,6 +19,7 @@ from chapbook.works.models import Gift
 from chapbook.works.selectors import works_visible_to
 
 GIFTS_PER_PAGE = 20
+BLURB_WORK_ID = re.compile(r'\s*<li class="blurb" id="work-(\d+)"')
 
 
 def user_gifts(request: HttpRequest, username: str) -> HttpResponse:
@@ -34,13 +37,13 @@ def user_gifts(request: HttpRequest, username: str) -> HttpResponse:
     page = Paginator(gifts.values_list("pk", "work_id"), GIFTS_PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     by_work = {row[0]: row for row in version_rows(works_visible_to(request.user).filter(pk__in=[w for _, w in rows]))}
-    # One blurb at a time, so that each stays paired with its own gift's button even if a
-    # work is deleted meanwhile (render_blurbs leaves such a work out).
-    entries = [
-        {"gift_id": gift_id, "blurb": blurb[0]}
-        for gift_id, work_id in rows
-        if work_id in by_work and (blurb := render_blurbs([by_work[work_id]]))
-    ]
+    # Each blurb opens with its work's id: that pairs it with its gift's button, even when
+    # render_blurbs leaves out a work deleted meanwhile.
+    blurbs = {}
+    for blurb in render_blurbs([by_work[work_id] for _, work_id in rows if work_id in by_work]):
+        if match := BLURB_WORK_ID.match(blurb):
+            blurbs[int(match.group(1))] = blurb
+    entries = [{"gift_id": gift_id, "blurb": blurbs[work_id]} for gift_id, work_id in rows if work_id in blurbs]
     context = {
         "profile_user": recipient,
         "entries": entries,
