@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("chapbook.tags.urls")),
     path("", include("chapbook.listings.urls")),
     path("", include("chapbook.feedback.urls")),
+    path("", include("chapbook.collections.urls")),
     path("", include("chapbook.search.urls")),
     path("", include("chapbook.imports.urls")),
     path("", include("chapbook.downloads.urls")),

@@ -86,7 +86,7 @@ def test_a_prompt_meme_from_anonymous_prompt_to_reveal(
     bob.get_by_role("textbox", name="Text", exact=True).fill("Nell pulled at the oars until the light came back.")
     bob.get_by_role("button", name="Post", exact=True).click()
 
-    expect(bob.get_by_role("status")).to_contain_text("Work posted.")
+    expect(bob.locator(".messages")).to_contain_text("Work posted.")
     expect(bob.get_by_role("heading", level=1, name="The Long Row")).to_be_visible()
     response_line = bob.get_by_role("note").filter(has_text="In response to")
     expect(response_line).to_contain_text("In response to a prompt by Anonymous in Harbour Prompt Meme")
