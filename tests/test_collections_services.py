@@ -13,7 +13,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from chapbook.collections import services
-from chapbook.collections.models import Collection, CollectionItem, ItemStatus, Moderator
+from chapbook.collections.models import (
+    Collection,
+    CollectionItem,
+    ItemStatus,
+    Moderator,
+)
 from chapbook.collections.selectors import collection_work_ids, is_moderator
 from chapbook.collections.tasks import reveal_due_collections
 from chapbook.people.models import User

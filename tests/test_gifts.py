@@ -27,8 +27,8 @@ def gift_line(client: Client, work: Work) -> str:
     return page[start : page.index("</p>", start)] if start >= 0 else ""
 
 
-def api(user: User | None = None) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(user)[1]}"} if user else {}
+def api(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {ApiToken.issue(user)[1]}"}
 
 
 # --- Giving ------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_api_shows_gifts_and_takes_them_when_posting(author: User, reader: User)
         "chapters": [{"text": "<p>The boats lay on their sides.</p>"}],
         "gifts": ["Bob", "Dana"],
     }
-    response = Client().post("/api/v1/works", json.dumps(body), content_type="application/json", **api(author))
+    response = Client().post("/api/v1/works", json.dumps(body), content_type="application/json", headers=api(author))
 
     assert response.status_code == 201
     assert response.json()["gifts"] == ["bob", "Dana"]
@@ -284,7 +284,7 @@ def test_api_patch_replaces_or_clears_the_gifts(author: User, reader: User, make
     headers = api(author)
 
     def patch(body: dict[str, Any]) -> Any:
-        return Client().patch(f"/api/v1/works/{work.pk}", json.dumps(body), content_type="application/json", **headers)
+        return Client().patch(f"/api/v1/works/{work.pk}", json.dumps(body), content_type="application/json", headers=headers)
 
     assert patch({"title": "Kept"}).json()["gifts"] == ["bob"]
     assert patch({"gifts": ["Dana"]}).json()["gifts"] == ["Dana"]
@@ -295,7 +295,7 @@ def test_api_reports_a_bad_gift_on_its_field(author: User, make_work: MakeWork) 
     work = make_work(author)
 
     response = Client().patch(
-        f"/api/v1/works/{work.pk}", json.dumps({"gifts": ["alice"]}), content_type="application/json", **api(author)
+        f"/api/v1/works/{work.pk}", json.dumps({"gifts": ["alice"]}), content_type="application/json", headers=api(author)
     )
 
     assert response.status_code == 422

@@ -17,7 +17,7 @@ from django.db import connection
 from chapbook.lib.searchquery import Clause, Query, Term, parse
 from chapbook.people.models import Pseud, User
 from chapbook.people.services import update_pseud
-from chapbook.search import documents
+from chapbook.search import documents, snippets
 from chapbook.search.backend import get_backend
 from chapbook.search.tasks import index_works
 from chapbook.tags.models import Tag, TagType
@@ -439,6 +439,34 @@ def test_a_long_chapter_gives_a_short_snippet(post: Callable[..., Work]) -> None
     assert len(html) < 400
     assert html.startswith("…") and html.endswith("…")
     assert "<mark>lighthouse</mark> keeper" in html
+
+
+def test_a_snippet_in_a_chapter_with_an_ellipsis_and_accents(post: Callable[..., Work]) -> None:
+    text = "She waited… and waited. " * 50 + "At the Café the lighthouse keeper sang… Then “Don’t” she said."
+    work = post(title="Ellipsis", chapters=chapters("Nothing here.", text))
+    found_snippet = snippet(q("cafe", "lighthouse"), work)
+    assert found_snippet.chapter == 2
+    assert "<mark>Café</mark> the <mark>lighthouse</mark> keeper sang…" in found_snippet.html
+
+
+@pytest.mark.parametrize(
+    "text, folded",
+    [
+        ("Wait… what?", "wait… what?"),
+        ("“Don’t” — CAFÉ…", " don t    cafe "),  # accents: punctuation becomes spaces
+        ("naïve‥ ÉCOLE", "naive  ecole"),
+        ("plain ASCII Text", "plain ascii text"),
+    ],
+)
+def test_snippet_folding_keeps_one_character_for_each(text: str, folded: str) -> None:
+    """Offsets in folded text are offsets in the text: the fast way to find candidates."""
+    assert snippets.fold(text) == folded
+    assert len(snippets.fold(text)) == len(text)
+
+
+def test_a_word_is_found_only_where_a_word_starts() -> None:
+    starts = snippets._starts("harb")
+    assert [m.start() for m in starts.finditer("harbour unharboured harb_x _harb (harbinger")] == [0, 20, 28, 34]
 
 
 def test_snippets_for_a_page(post: Callable[..., Work]) -> None:

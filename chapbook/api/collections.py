@@ -7,7 +7,7 @@ counts only the works the caller may see there.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from datetime import timezone as dt_timezone
 from typing import Any, Literal
 
@@ -121,7 +121,7 @@ class CollectionIn(BaseModel):
     @classmethod
     def aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=dt_timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 

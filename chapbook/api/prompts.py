@@ -79,7 +79,7 @@ class PromptOut(Schema):
         """Reads what `prompts.with_details` prefetched (tags, the caller's visible fills)."""
         tags = list(prompt.tags.all())
         hidden = prompt_services.prompter_hidden(prompt)
-        prompter = Prompter(name=prompt_services.prompter_name(prompt))
+        prompter = Prompter(name=prompt_services.prompter_name(prompt), user=None)
         if not hidden:
             pseud = prompt.pseud or prompt.user.default_pseud
             prompter = Prompter(name=pseud.name, user=pseud.user.username)

@@ -54,11 +54,12 @@ class PromptForm(forms.Form):
         field.empty_label = None
         if not self.is_bound and "pseud" not in self.initial:
             self.initial["pseud"] = user.default_pseud.pk
+        fields_by_type = {str(tag_type): name for name, tag_type in prompts.PROMPT_TAG_FIELDS.items()}
         for tag_type in required or []:
-            name = {"fandom": "fandoms", "relationship": "relationships", "character": "characters", "freeform": "freeforms"}
-            if tag_type in name:
-                # Marked required for the reader; the service is what enforces it.
-                self.fields[name[tag_type]].label += " (required)"
+            if tag_type in fields_by_type:
+                # Marked for the reader; the service is what enforces it.
+                tag_field = self.fields[fields_by_type[tag_type]]
+                tag_field.label = f"{tag_field.label} (required)"
 
     def tag_input(self) -> TagInput:
         data = self.cleaned_data

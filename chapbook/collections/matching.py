@@ -27,15 +27,16 @@ TEXT_WEIGHT = 0.5
 # live prompts, and a bound on the work a page of matches costs.
 MAX_CANDIDATES = 1000
 
-STOP_WORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
+# Common English words, and the words notes use to introduce a prompt ("written for the
+# prompt", "a fill for").
+_STOP_WORD_TEXT = """a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have having
     he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
     nor not now of off on once only or other our ours ourselves out over own please prompt same she should so
     some such than that the their theirs them themselves then there these they this those through to too
     under until up very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves written fill""".split()
-)
+    yourself yourselves written fill"""
+STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
 WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 

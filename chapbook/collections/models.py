@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -48,6 +49,10 @@ class Collection(models.Model):
 
     class Meta:
         ordering = ["title"]
+        constraints = [
+            # "Foo" and "foo" are one address: two requests racing for it cannot both win.
+            models.UniqueConstraint(Lower("name"), name="collection_name_unique_ci"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -11,7 +11,12 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from chapbook.collections.models import Collection, CollectionItem, ItemStatus, Moderator
+from chapbook.collections.models import (
+    Collection,
+    CollectionItem,
+    ItemStatus,
+    Moderator,
+)
 from chapbook.works.models import Work
 from chapbook.works.selectors import AnyUser, works_visible_to
 

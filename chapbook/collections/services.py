@@ -15,11 +15,16 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chapbook.collections.models import Collection, CollectionItem, ItemStatus, Moderator
+from chapbook.collections.models import (
+    Collection,
+    CollectionItem,
+    ItemStatus,
+    Moderator,
+)
 from chapbook.collections.selectors import is_moderator
 from chapbook.people.models import User
 from chapbook.search.services import works_changed
@@ -159,6 +164,37 @@ def create_collection(
     title = _check_title(title)
     _check_parent(parent, by=by)
     _check_window(prompts_open_at, prompts_close_at)
+    try:
+        # A savepoint: the name check above cannot see a collection created a moment ago
+        # by a request racing this one; the database's unique constraint can.
+        with transaction.atomic():
+            return _create(
+                name=name, title=title, description=description, by=by, parent=parent, closed=closed,
+                moderated=moderated, anonymous=anonymous, unrevealed=unrevealed, prompt_meme=prompt_meme,
+                prompts_open_at=prompts_open_at, prompts_close_at=prompts_close_at, rules=rules,
+                required_tag_types=required_tag_types,
+            )
+    except IntegrityError:
+        raise ValidationError({"name": ["That name is taken."]}) from None
+
+
+def _create(
+    *,
+    by: User,
+    name: str,
+    title: str,
+    description: str,
+    parent: Collection | None,
+    closed: bool,
+    moderated: bool,
+    anonymous: bool,
+    unrevealed: bool,
+    prompt_meme: bool,
+    prompts_open_at: datetime | None,
+    prompts_close_at: datetime | None,
+    rules: str,
+    required_tag_types: str | Iterable[str],
+) -> Collection:
     return Collection.objects.create(
         name=name,
         title=title,
@@ -305,6 +341,7 @@ def set_work_collections(work: Work, *, by: User, names: str | Iterable[str]) ->
     whatever the moderators decided. Returns the work's items, in collection title order.
     """
     require_creator(work, by)
+    _lock_work(work.pk)
     wanted = split_tag_names(names)
     found = {c.name.lower(): c for c in Collection.objects.filter(_names_query(wanted))} if wanted else {}
     errors = [f"There is no collection called “{name}”." for name in wanted if name.lower() not in found]
@@ -339,6 +376,12 @@ def _names_query(names: Sequence[str]) -> Q:
     return query
 
 
+def _lock_work(work_id: int) -> None:
+    """Lock the work's row before any of its items: every write here takes the work
+    first and its items after (as update_work does), so two of them never deadlock."""
+    list(Work.objects.select_for_update().filter(pk=work_id).values_list("pk", flat=True))
+
+
 def _save_item(item: CollectionItem) -> CollectionItem:
     # get_or_create, in its own savepoint: a double-click adding the same work twice at
     # once meets the unique constraint and reads the other request's item instead.
@@ -354,6 +397,7 @@ def _save_item(item: CollectionItem) -> CollectionItem:
 def add_work(collection: Collection, *, by: User, work: Work) -> CollectionItem:
     """Add one of `by`'s works to the collection (the collection page's "Add a work")."""
     require_creator(work, by)
+    _lock_work(work.pk)
     existing = CollectionItem.objects.filter(collection=collection, work=work).first()
     if existing is not None:
         raise ValidationError({"work": [f"“{work.title}” is already in this collection."]})
@@ -367,7 +411,11 @@ def add_work(collection: Collection, *, by: User, work: Work) -> CollectionItem:
 
 def _decide(item: CollectionItem, *, by: User, status: str) -> CollectionItem:
     _require_moderator(item.collection, by)
-    item = CollectionItem.objects.select_for_update().get(pk=item.pk)
+    _lock_work(item.work_id)
+    found = CollectionItem.objects.select_for_update().filter(pk=item.pk).first()
+    if found is None:
+        raise ValidationError("That work is no longer in the collection.")
+    item = found
     if item.status != status:
         item.status = status
         item.decided_at = timezone.now()
@@ -400,8 +448,12 @@ def remove_item(item: CollectionItem, *, by: User) -> None:
     A moderator removing someone else's work from a collection that still hides creators
     or works rejects it instead (see reject_item): removing the item would unmask the work.
     """
+    _lock_work(item.work_id)
     # Read again, with its collection: the caller's copy may predate a reveal.
-    item = CollectionItem.objects.select_related("collection", "work").get(pk=item.pk)
+    found = CollectionItem.objects.select_related("collection", "work").filter(pk=item.pk).first()
+    if found is None:
+        return  # already taken out (a double click)
+    item = found
     work = item.work
     creator = by.is_authenticated and work.creatorships.filter(pseud__user=by, accepted=True).exists()
     if not creator:

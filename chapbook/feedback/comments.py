@@ -137,9 +137,11 @@ def signs_as_anonymous_creator(work: Work, user_id: int | None, creators: set[in
 
 def shown_author_name(comment: Comment, work: Work, creators: set[int] | None = None) -> str:
     """The name a comment shows to readers, in pages, notifications and emails."""
-    if work.anonymous and comment.user_id is not None:
-        if signs_as_anonymous_creator(work, comment.user_id, creator_user_ids(work) if creators is None else creators):
-            return ANONYMOUS_CREATOR
+    # The creators are only looked up for an anonymous work: nobody else signs differently.
+    if work.anonymous and signs_as_anonymous_creator(
+        work, comment.user_id, creator_user_ids(work) if creators is None else creators
+    ):
+        return ANONYMOUS_CREATOR
     return author_name(comment)
 
 

@@ -41,6 +41,8 @@ KIND_PREFERENCES = {
     NotificationKind.REPLY: "email_replies",
     NotificationKind.KUDOS: "email_kudos",
     NotificationKind.SUBSCRIPTION: "email_subscriptions",
+    # Claims and fills of one's prompts are news about what one asked for, like subscriptions.
+    NotificationKind.PROMPT: "email_subscriptions",
 }
 
 

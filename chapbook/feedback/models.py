@@ -219,7 +219,7 @@ class Preferences(models.Model):
     email_comments = models.BooleanField(default=True, help_text="Email me about comments on my works.")
     email_replies = models.BooleanField(default=True, help_text="Email me about replies to my comments.")
     email_kudos = models.BooleanField(default=True, help_text="Email me about kudos on my works.")
-    email_subscriptions = models.BooleanField(default=True, help_text="Email me about updates to my subscriptions.")
+    email_subscriptions = models.BooleanField(default=True, help_text="Email me about updates to my subscriptions and my prompts.")
     history_enabled = models.BooleanField(default=True, help_text="Keep a history of the works I read.")
     last_digest_at = models.DateTimeField(null=True, blank=True)
 

@@ -12,6 +12,7 @@ stemmer the database uses.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,14 +34,38 @@ LEAD = 70
 LENGTH = 260
 # The passage is chosen among the first this many places where a term could start.
 MAX_CANDIDATES = 300
+# Typeset prose's punctuation and spaces (U+2000-U+206F: dashes, curly quotes, "…"):
+# none is part of a word or decomposes into one, so folding may leave them as they are.
+# Text of only these and ASCII, most prose, is folded by casefold() alone.
+_TYPESET = re.compile("[\u2000-\u206f]")
+_NOT_PLAIN = re.compile("[^\x00-\x7f\u2000-\u206f]")
 FALLBACK_FIELDS = ("summary", "notes", "tags", "creators", "title")
 FIELD_OF_TERM = {"title": "title", "summary": "summary", "notes": "notes", "tag": "tags", "creator": "creators"}
 
 
 def fold(text: str) -> str:
-    """Case and accents folded, for comparing the start of words cheaply."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return _MARKS.sub("", text) if not text.isascii() else text
+    """Case and accents folded, for comparing the start of words cheaply.
+
+    Nearly always one character for each of the text's, so that an offset in the folded
+    text is one in the text (see `_candidates`).
+    """
+    folded = text.casefold()
+    if folded.isascii() or _NOT_PLAIN.search(folded) is None:
+        return folded
+    # Typeset punctuation is made a space first: NFKD would make "…" three characters.
+    folded = unicodedata.normalize("NFKD", _TYPESET.sub(" ", folded))
+    return _MARKS.sub("", folded)
+
+
+@functools.lru_cache(maxsize=256)
+def _starts(prefix: str) -> re.Pattern[str]:
+    """Where a word starting with `prefix` starts in folded text.
+
+    The literal comes first and the word boundary is looked behind it: a pattern that
+    starts with a lookbehind cannot scan for its literal, and is 30 times slower on a
+    long chapter.
+    """
+    return re.compile(re.escape(prefix) + r"(?<![^\W_]" + "." * len(prefix) + ")", re.S)
 
 
 def has_token(text: str) -> bool:
@@ -89,7 +114,7 @@ def _terms(query: Query, stem: Stemmer) -> list[_Term]:
     found = []
     for term, term_stems in zip(terms, stems):
         if term_stems:
-            prefix = re.compile(r"(?<![^\W_])" + re.escape(fold(_prefix(term_stems[0]))))
+            prefix = _starts(fold(_prefix(term_stems[0])))
             found.append(_Term(FIELD_OF_TERM.get(term.field or "", None), term_stems, prefix))
     return found
 
@@ -113,11 +138,15 @@ def _candidates(pick: _Pick) -> set[str]:
     words: set[str] = set()
     if len(pick.folded) == len(pick.text):
         # Folding kept every offset (it nearly always does): look where a stem could start.
-        pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True)) + ")")
-        for count, found in enumerate(pattern.finditer(pick.folded)):
-            if count == MAX_CANDIDATES:
-                break
-            match = TOKEN.match(pick.text, found.start())
+        # Each prefix on its own (a scan for its literal), the first places of all merged.
+        places: set[int] = set()
+        for prefix in prefixes:
+            for count, found in enumerate(_starts(prefix).finditer(pick.folded)):
+                if count == MAX_CANDIDATES:
+                    break
+                places.add(found.start())
+        for start in sorted(places)[:MAX_CANDIDATES]:
+            match = TOKEN.match(pick.text, start)
             if match is not None:
                 token = fold(match.group())
                 pick.tokens[match.start()] = (match.end(), token)

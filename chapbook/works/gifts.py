@@ -45,6 +45,9 @@ def set_gifts(work: Work, *, by: User, recipients: Sequence[str]) -> list[Gift]:
     """
     if not Creatorship.objects.filter(work=work, pseud__user_id=by.pk, accepted=True).exists():
         raise PermissionDenied("Only the work's creators can change who it is for.")
+    # Two creators saving at once would both add the same recipient (a unique violation):
+    # the work's row lock makes the second read what the first wrote.
+    Work.objects.select_for_update().filter(pk=work.pk).values_list("pk", flat=True).first()
     names = _wanted(recipients)
     errors: list[str] = []
     if len(names) > MAX_GIFTS:

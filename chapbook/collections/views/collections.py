@@ -25,7 +25,12 @@ from chapbook.collections.forms import (
     ScheduleRevealForm,
     apply_errors,
 )
-from chapbook.collections.models import Collection, CollectionItem, ItemStatus, Moderator
+from chapbook.collections.models import (
+    Collection,
+    CollectionItem,
+    ItemStatus,
+    Moderator,
+)
 from chapbook.collections.selectors import (
     collection_named,
     collection_works,
@@ -290,8 +295,13 @@ def item_action(request: AuthenticatedRequest, name: str, pk: int, action: str) 
     if not works_visible_to(request.user).filter(pk=item.work_id).exists():
         raise Http404("No such work.")
     function, message = ITEM_ACTIONS[action]
-    function(item, by=request.user)
-    messages.success(request, message.format(title=item.work.title))
+    try:
+        function(item, by=request.user)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, message.format(title=item.work.title))
     return redirect(_next_url(request, reverse("collections:items", args=[collection.name])))
 
 

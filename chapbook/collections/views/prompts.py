@@ -93,8 +93,7 @@ def prompt_new(request: AuthenticatedRequest, name: str) -> HttpResponse:
         else:
             messages.success(request, "Prompt posted." + (" It is anonymous." if prompt.anonymous else ""))
             return redirect(prompt.get_absolute_url())
-    elif request.method == "POST" and problem is not None:
-        messages.error(request, problem)
+    # Outside the window the page says why instead of showing the form (a POST too).
     return render(
         request,
         "collections/prompt_form.html",
@@ -121,6 +120,7 @@ def prompt_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         # Never whether the viewer is the prompter: a page that said so to the prompter
         # alone would still say it to anyone looking over their shoulder, and to nobody else.
         "is_admin": user.is_authenticated and user.is_superuser,
+        "prompter_hidden": prompts.prompter_hidden(prompt),
     }
     return render(request, "collections/prompt_detail.html", context)
 
