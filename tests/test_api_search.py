@@ -110,6 +110,11 @@ def test_a_long_query_is_cut_and_says_so() -> None:
 @pytest.mark.usefixtures("archive")
 @pytest.mark.parametrize("q", HOSTILE, ids=range(len(HOSTILE)))
 def test_any_query_gives_results_or_a_note_never_an_error(q: str) -> None:
+    if "\x00" in q:
+        # Refused before any view runs, as every API request with a NUL character is.
+        response = api_as(None).get(URL, {"q": q})
+        assert response.status_code == 400 and "Null characters" in response.json()["detail"][0]["msg"]
+        return
     data = search({"q": q})
 
     assert isinstance(data["count"], int)

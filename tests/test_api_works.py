@@ -25,7 +25,7 @@ SUMMARY_FIELDS = {
     "id", "url", "title", "creators", "fandoms", "ratings", "warnings", "categories", "relationships",
     "characters", "freeforms", "summary", "notes", "end_notes", "language", "word_count", "chapter_count",
     "expected_chapters", "complete", "restricted", "draft", "published", "updated", "source", "prompt", "stats",
-    "comment_permission", "moderate_comments",
+    "comment_permission", "moderate_comments", "anonymous", "gifts", "collections", "fills",
 }
 
 
@@ -603,6 +603,11 @@ def test_openapi_schema_lists_every_route(db: None) -> None:
         "/api/v1/subscriptions/{subscription_id}",
         "/api/v1/inbox",
         "/api/v1/inbox/read",
+        "/api/v1/collections",
+        "/api/v1/collections/{name}",
+        "/api/v1/collections/{name}/prompts",
+        "/api/v1/prompts/{prompt_id}/claims",
+        "/api/v1/claims/{claim_id}",
     }
     assert set(paths["/api/v1/works"]) == {"get", "post"}
     assert set(paths["/api/v1/works/{work_id}"]) == {"get", "patch", "delete"}

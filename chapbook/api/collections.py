@@ -8,7 +8,6 @@ counts only the works the caller may see there.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from datetime import timezone as dt_timezone
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError

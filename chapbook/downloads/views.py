@@ -14,8 +14,7 @@ from chapbook.downloads import services
 from chapbook.downloads.tasks import build_series_file, build_work_file
 from chapbook.people.httpauth import challenge, credentials_user
 from chapbook.people.models import User
-from chapbook.works.anonymity import series_parts_shown_to, series_shown_to
-from chapbook.works.selectors import guest_work_version, works_visible_to
+from chapbook.works.selectors import guest_work_version, series_parts_visible_to, series_visible_to, works_visible_to
 
 
 def _serve(path: Path, name: str, fmt: str) -> FileResponse:
@@ -76,8 +75,8 @@ def series_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     reader = _reader(request)
     if reader is None:
         return challenge()
-    series = get_object_or_404(series_shown_to(reader), pk=pk)
-    works = list(series_parts_shown_to(reader, series).filter(draft=False))
+    series = get_object_or_404(series_visible_to(reader), pk=pk)
+    works = list(series_parts_visible_to(reader, series).filter(draft=False))
     if not works:
         raise Http404("No such series.")
     path = services.series_file(series, works)

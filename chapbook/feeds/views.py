@@ -37,12 +37,13 @@ from chapbook.people.models import Pseud
 from chapbook.people.views.pseuds import pseud_or_404
 from chapbook.tags.models import Tag, TagType
 from chapbook.tags.views import tag_or_404
-from chapbook.works.anonymity import series_parts_shown_to, without_others_anonymous
 from chapbook.works.models import Series, Work
 from chapbook.works.selectors import (
     AnyUser,
     listing_order,
+    series_parts_visible_to,
     with_blurb,
+    without_others_anonymous,
     works_credited_to,
     works_visible_to,
 )
@@ -179,7 +180,7 @@ def pseud_feed(request: HttpRequest, username: str, name: str) -> HttpResponse:
 @require_safe
 def series_feed(request: HttpRequest, pk: int) -> HttpResponse:
     series = get_object_or_404(series_with_posted_parts(request.user), pk=pk)
-    works = series_parts_shown_to(request.user, series).filter(draft=False)
+    works = series_parts_visible_to(request.user, series).filter(draft=False)
     return atom_feed(request, works, title=f"Series: {series.title}", alternate=series.get_absolute_url())
 
 
@@ -322,7 +323,7 @@ def opds_series_index(request: HttpRequest, user: AnyUser) -> HttpResponse:
 def opds_series_detail(request: HttpRequest, user: AnyUser, pk: int) -> HttpResponse:
     series = get_object_or_404(series_with_posted_parts(user), pk=pk)
     # Reading order, not recency: a catalog of a series is for reading it through.
-    works = series_parts_shown_to(user, series).filter(draft=False).order_by("series_parts__position", "pk")
+    works = series_parts_visible_to(user, series).filter(draft=False).order_by("series_parts__position", "pk")
     return acquisition_response(request, works, title=series.title, up=absolute(reverse("feeds:opds_series")))
 
 

@@ -65,7 +65,7 @@ def _starts(prefix: str) -> re.Pattern[str]:
     starts with a lookbehind cannot scan for its literal, and is 30 times slower on a
     long chapter.
     """
-    return re.compile(re.escape(prefix) + r"(?<![^\W_]" + "." * len(prefix) + ")", re.S)
+    return re.compile(re.escape(prefix) + r"(?<![^\W_]" + "." * len(prefix) + ")", re.DOTALL)
 
 
 def has_token(text: str) -> bool:

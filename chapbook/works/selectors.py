@@ -133,14 +133,28 @@ def listing(works: QuerySet[Work]) -> QuerySet[Work]:
     return with_blurb(listing_order(works))
 
 
+def without_others_anonymous(works: QuerySet[Work], user: AnyUser) -> QuerySet[Work]:
+    """`works` less the anonymous ones `user` is not a creator of.
+
+    `works_visible_to` lets an anonymous work through (its byline says "Anonymous"), but a
+    page that lists works *by someone* (a profile, a pseud's page and feed) or that names
+    its owner (a series) would give the creator away just by listing it. A creator still
+    finds their own anonymous works on their own pages: it is their secret to keep.
+    """
+    if user is None or not user.is_authenticated:
+        return works.filter(anonymous=False)
+    own = Creatorship.objects.filter(pseud__user_id=user.pk, accepted=True).values("work_id")
+    return works.filter(Q(anonymous=False) | Q(pk__in=own))
+
+
 def works_credited_to(user: AnyUser, pseuds: QuerySet[Pseud]) -> QuerySet[Work]:
     """Works credited to any of `pseuds` that `user` may see, each once, in listing order.
 
     A subquery rather than a join, so a work credited to two of the pseuds is listed once;
-    pending co-creator invitations are not credits.
+    pending co-creator invitations are not credits, and others' anonymous works are left out.
     """
     credited = Creatorship.objects.filter(pseud__in=pseuds, accepted=True).values("work_id")
-    return listing_order(works_visible_to(user).filter(pk__in=credited))
+    return listing_order(without_others_anonymous(works_visible_to(user).filter(pk__in=credited), user))
 
 
 def chapters_of(work: Work) -> QuerySet[Chapter]:
@@ -148,10 +162,14 @@ def chapters_of(work: Work) -> QuerySet[Chapter]:
 
 
 def series_visible_to(user: AnyUser) -> QuerySet[Series]:
-    """A series is visible when at least one of its parts is."""
-    visible = works_visible_to(user).values("pk")
-    return Series.objects.filter(parts__work__in=visible).distinct()
+    """A series is visible when at least one of its parts is shown to the reader
+    (see `series_parts_visible_to`)."""
+    shown = without_others_anonymous(works_visible_to(user), user).values("pk")
+    return Series.objects.filter(parts__work__in=shown).distinct()
 
 
 def series_parts_visible_to(user: AnyUser, series: Series) -> QuerySet[Work]:
-    return works_visible_to(user).filter(series_parts__series=series).order_by("series_parts__position")
+    """The parts of `series` a reader is shown: a series names its owner, so others'
+    anonymous works are not among them (their work pages do not name the series either)."""
+    parts = works_visible_to(user).filter(series_parts__series=series)
+    return without_others_anonymous(parts, user).order_by("series_parts__position")

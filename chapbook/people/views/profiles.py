@@ -13,9 +13,8 @@ from django.shortcuts import redirect, render
 from chapbook.listings.views import user_works_page
 from chapbook.people.forms import ProfileForm
 from chapbook.people.models import Pseud, User
-from chapbook.works.anonymity import without_others_anonymous
 from chapbook.works.blurbs import blurb_page
-from chapbook.works.selectors import works_credited_to
+from chapbook.works.selectors import without_others_anonymous, works_credited_to
 
 
 def user_or_404(username: str) -> User:

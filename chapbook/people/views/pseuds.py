@@ -14,8 +14,7 @@ from chapbook.people.forms import PseudForm, add_service_errors
 from chapbook.people.models import Pseud, User
 from chapbook.people.views.profiles import credited_works, user_or_404
 from chapbook.site.http import AuthenticatedRequest
-from chapbook.works.anonymity import without_others_anonymous
-from chapbook.works.selectors import works_visible_to
+from chapbook.works.selectors import without_others_anonymous, works_visible_to
 
 
 def pseud_or_404(username: str, name: str) -> Pseud:

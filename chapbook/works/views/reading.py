@@ -14,13 +14,14 @@ from django.utils.safestring import SafeString, mark_safe
 
 from chapbook.downloads.services import available_formats
 from chapbook.feedback.visits import record_visit
-from chapbook.works.anonymity import series_parts_shown_to, series_shown_to
 from chapbook.works.blurbs import blurb_page, render_blurbs, version_rows
 from chapbook.works.models import Series, Work
 from chapbook.works.selectors import (
     guest_work_version,
     is_creator,
     listing_order,
+    series_parts_visible_to,
+    series_visible_to,
     with_blurb,
     works_visible_to,
 )
@@ -166,12 +167,12 @@ def work_index(request: HttpRequest) -> HttpResponse:
 
 
 def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    series = get_object_or_404(series_shown_to(request.user), pk=pk)
-    blurbs = render_blurbs(list(version_rows(series_parts_shown_to(request.user, series))))
+    series = get_object_or_404(series_visible_to(request.user), pk=pk)
+    blurbs = render_blurbs(list(version_rows(series_parts_visible_to(request.user, series))))
     return render(request, "works/series_detail.html", {"series": series, "blurbs": blurbs})
 
 
 def series_index(request: HttpRequest) -> HttpResponse:
-    series = Series.objects.filter(pk__in=series_shown_to(request.user).values("pk")).order_by("-created_at")
+    series = Series.objects.filter(pk__in=series_visible_to(request.user).values("pk")).order_by("-created_at")
     page = Paginator(series, 50).get_page(request.GET.get("page"))
     return render(request, "works/series_index.html", {"page": page})
