@@ -119,9 +119,15 @@ class CollectionIn(BaseModel):
     @field_validator("prompts_open_at", "prompts_close_at")
     @classmethod
     def aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return value
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        try:
+            # Stored in UTC: a date at the edge of time with an offset would overflow there (a 500).
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("That date is out of range.") from None
 
 
 def collection_out(request: HttpRequest, collection: Collection) -> CollectionOut:

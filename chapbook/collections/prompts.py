@@ -257,7 +257,7 @@ def delete_prompt(prompt: Prompt, *, by: User) -> None:
 def claimer_name(claim: Claim) -> str:
     """The name a claim shows: the claimer's pseud, or "Anonymous" in a collection that
     hides its creators (a named claim would say who wrote the anonymous fill)."""
-    if claim.prompt.collection.hides_creators:
+    if claim.prompt.collection.hides_creators or getattr(claim, "anonymous_fill", False):
         return ANONYMOUS
     pseud = claim.pseud or claim.user.default_pseud
     return pseud.name
@@ -265,7 +265,7 @@ def claimer_name(claim: Claim) -> str:
 
 def claimer_url(claim: Claim) -> str:
     """The claimer's pseud page, or "" when `claimer_name` says "Anonymous"."""
-    if claim.prompt.collection.hides_creators:
+    if claim.prompt.collection.hides_creators or getattr(claim, "anonymous_fill", False):
         return ""
     pseud = claim.pseud or claim.user.default_pseud
     return pseud.get_absolute_url()
@@ -506,8 +506,23 @@ def prompt_in(collection: Collection, pk: int, *, viewer: AnyUser) -> Prompt | N
 
 
 def claims_of(prompt: Prompt) -> list[Claim]:
-    """A prompt's claims, oldest first, ready for `claimer_name`."""
-    claims = list(prompt.claims.select_related("pseud__user", "user").order_by("created_at", "pk"))
+    """A prompt's claims, oldest first, ready for `claimer_name`.
+
+    `anonymous_fill`: the claimer wrote an anonymous fill of this prompt (say, a work in an
+    anonymous collection filling a prompt of a meme that names its creators). Such a claim
+    is shown as "Anonymous": one named claim next to one anonymous fill says who wrote it.
+    """
+    anonymous_fill = Fill.objects.filter(
+        prompt=prompt,
+        work__anonymous=True,
+        work__creatorships__pseud__user_id=OuterRef("user_id"),
+        work__creatorships__accepted=True,
+    )
+    claims = list(
+        prompt.claims.select_related("pseud__user", "user")
+        .annotate(anonymous_fill=Exists(anonymous_fill))
+        .order_by("created_at", "pk")
+    )
     for row in claims:
         row.prompt = prompt
     return claims

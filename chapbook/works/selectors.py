@@ -55,6 +55,10 @@ def _moderated_work_ids(user: AnyUser) -> QuerySet[Any, Any]:
     member = cast(User, user)
     return CollectionItem.objects.filter(
         Q(collection__owner=member) | Q(collection__moderators__user=member, collection__moderators__accepted=True),
+        # Only the collection that is hiding the work: moderating some other collection
+        # the work is also in gives no early look.
+        collection__unrevealed=True,
+        collection__works_revealed_at__isnull=True,
         work__unrevealed=True,
     ).values("work_id")
 
