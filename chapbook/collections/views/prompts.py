@@ -52,7 +52,8 @@ def _error_messages(request: HttpRequest, error: ValidationError) -> None:
 
 def prompt_list(request: HttpRequest, name: str) -> HttpResponse:
     collection = meme_or_404(name)
-    tag = " ".join(request.GET.get("tag", "").split())[:150]
+    # A NUL cannot be stored or looked up on PostgreSQL; no tag name holds one anyway.
+    tag = " ".join(request.GET.get("tag", "").replace("\x00", "").split())[:150]
     unclaimed = request.GET.get("unclaimed") in {"1", "on", "true"}
     unfilled = request.GET.get("unfilled") in {"1", "on", "true"}
     sort = request.GET.get("sort", "date")

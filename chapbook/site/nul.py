@@ -1,8 +1,10 @@
-"""Refuse NUL characters anywhere in an API request, before any view sees them.
+"""NUL characters in requests, handled once before any view sees them.
 
-PostgreSQL cannot store U+0000 in text and raises on it, which would be a 500; the
-site's forms already refuse it (Django's CharField does). One check here covers every
-path, query string and JSON body of the API, whatever schema the endpoint has.
+PostgreSQL cannot store or compare U+0000 in text and raises on it, which would be a 500.
+The site's forms already refuse it (Django's CharField does); this covers the rest:
+the API refuses a NUL anywhere (path, query string, JSON body) with a 4xx, and a page's
+path with one is a 404 while its query string simply loses them, since no tag, name or
+search term can hold one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 MESSAGE = "Null characters are not allowed."
 
@@ -45,4 +47,13 @@ class RefuseNulMiddleware:
                 if _has_nul(body):
                     error = {"type": "value_error", "loc": ["body"], "msg": MESSAGE}
                     return JsonResponse({"detail": [error]}, status=422)
+        else:
+            if "\x00" in request.path:
+                raise Http404("No such page.")
+            if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
+                cleaned = QueryDict(mutable=True)
+                for key, values in request.GET.lists():
+                    cleaned.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
+                cleaned._mutable = False
+                request.GET = cleaned
         return self.get_response(request)
