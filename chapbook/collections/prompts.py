@@ -518,7 +518,7 @@ def claims_of(prompt: Prompt) -> list[Claim]:
         work__creatorships__pseud__user_id=OuterRef("user_id"),
         work__creatorships__accepted=True,
     )
-    claims = list(
+    claims: list[Claim] = list(
         prompt.claims.select_related("pseud__user", "user")
         .annotate(anonymous_fill=Exists(anonymous_fill))
         .order_by("created_at", "pk")

@@ -55,5 +55,5 @@ class RefuseNulMiddleware:
                 for key, values in request.GET.lists():
                     cleaned.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
                 cleaned._mutable = False
-                request.GET = cleaned
+                request.GET = cleaned  # type: ignore[assignment]  # read-only again, as Django's own
         return self.get_response(request)
