@@ -165,6 +165,10 @@ EPUBCHECK_CASES: dict[str, Any] = {
     "omnibus": lambda: render_series_epub(omnibus()),
     "tag-soup": lambda: render_epub(tag_soup_book()),
     "random-soup": lambda: render_epub(random_soup_book()),
+    # The title page's "In response to a prompt by NAME in COLLECTION" lines.
+    "prompt-fills": lambda: render_epub(
+        replace(sample_book(), fills=[("Anonymous", "Kink & <Meme>"), ("Mira", "Meridian Prompt Meme")])
+    ),
 }
 VALID_CASES = list(EPUBCHECK_CASES)
 EPUBCHECK_CASES["broken"] = broken_epub

@@ -46,7 +46,10 @@ class Book:
     characters: list[str] = field(default_factory=list)
     freeforms: list[str] = field(default_factory=list)
     series: list[tuple[str, int]] = field(default_factory=list)  # (series title, part number)
-    collections: list[str] = field(default_factory=list)
+    collections: list[str] = field(default_factory=list)  # titles of the collections it is approved in
+    # The prompt memes it answers: (prompter's name as pages show it, collection title);
+    # "Anonymous" for an anonymous prompter, never their name.
+    fills: list[tuple[str, str]] = field(default_factory=list)
     source_site: str = ""
     source_url: str = ""
     prompt_text: str = ""
@@ -61,6 +64,11 @@ class Book:
             *self.fandoms, *self.ratings, *self.warnings, *self.categories,
             *self.relationships, *self.characters, *self.freeforms,
         ]  # fmt: skip
+
+    @property
+    def fill_lines(self) -> list[str]:
+        """ "In response to a prompt by NAME in COLLECTION", one per prompt the work fills."""
+        return [f"In response to a prompt by {name} in {collection}" for name, collection in self.fills]
 
     @property
     def byline(self) -> str:

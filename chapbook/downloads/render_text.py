@@ -87,6 +87,8 @@ def _header(book: Book) -> list[str]:
         if book.prompt_relationship:
             prompt = f"({book.prompt_relationship}) {prompt}".rstrip()
         lines.extend(_field("Prompt", prompt))
+    for line in book.fill_lines:
+        lines.extend(_wrapper().wrap(f"{line}."))
     lines.extend(_field(f"Posted on {book.site_name}", book.url))
     return [*lines, "", ""]
 

@@ -3,6 +3,10 @@
 A file lives at GENERATED_ROOT/works/<id>/<version>.<format>; the version is the work's
 `revised_at`, which every edit and every new chapter moves, so an edited work never gets
 an old file and nothing needs invalidating: old versions are removed when a new one is built.
+
+A zip of EPUBs (a collection's works, a reader's bookmarks) is named after the versions
+of the works it holds, so it too is built again only when one of them changes or the set
+does; it is made of the works' own cached EPUBs.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO
 
 from django.conf import settings
 
+from chapbook.collections.models import CollectionItem, ItemStatus
+from chapbook.collections.prompts import fills_of_work, prompter_name
 from chapbook.downloads.book import Book, BookChapter, Omnibus
 from chapbook.works.models import Series, Work
 from chapbook.works.selectors import with_blurb
@@ -76,16 +83,55 @@ def series_file(series: Series, works: list[Work]) -> Path:
     return Path(settings.GENERATED_ROOT) / "series" / str(series.pk) / f"{series_version(works)}.epub"
 
 
+# Who asks for a zip decides which works it holds; each kind of reader gets a folder of
+# its own, so a guest's zip and a member's do not replace each other's file in turn.
+ZIP_AUDIENCES = ("guest", "member", "staff", "owner")
+
+
+def set_version(works: list[Work]) -> str:
+    """A name for exactly these works at exactly these versions, in this order."""
+    stamp = ",".join(f"{w.pk}:{w.revised_at.timestamp()}" for w in works)
+    return hashlib.sha256(stamp.encode()).hexdigest()[:20]
+
+
+def zip_file(kind: str, owner_id: int, audience: str, works: list[Work]) -> Path:
+    """GENERATED_ROOT/<kind>/<id>/<audience>/<version>.zip: `kind` is "collections" or "bookmarks"."""
+    if kind not in {"collections", "bookmarks"} or audience not in ZIP_AUDIENCES:
+        raise ValueError(f"unknown zip {kind!r} for {audience!r}")
+    return Path(settings.GENERATED_ROOT) / kind / str(owner_id) / audience / f"{set_version(works)}.zip"
+
+
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
-def download_name(creators: list[str], title: str, fmt: str) -> str:
-    """`Author - Title.epub`, safe on every file system; non-ASCII is kept (Django encodes
-    it in Content-Disposition's filename* parameter)."""
-    author = ", ".join(creators) or "Anonymous"
-    name = _UNSAFE.sub(" ", f"{author} - {title}")
-    name = " ".join(name.split()).strip(". ")[:150] or "work"
+def safe_name(text: str, fmt: str, *, fallback: str = "work") -> str:
+    """`text.fmt`, safe on every file system; non-ASCII is kept (Django encodes it in
+    Content-Disposition's filename* parameter, zip files flag it as UTF-8)."""
+    name = _UNSAFE.sub(" ", text)
+    name = " ".join(name.split()).strip(". ")[:150] or fallback
     return f"{name}.{fmt}"
+
+
+def download_name(creators: list[str], title: str, fmt: str) -> str:
+    """`Author - Title.epub`."""
+    author = ", ".join(creators) or "Anonymous"
+    return safe_name(f"{author} - {title}", fmt)
+
+
+def member_names(works: list[Work]) -> list[str]:
+    """A file name inside a zip for each work, `Author - Title.epub`, none used twice
+    (two works may share a title and a creator)."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for work in works:
+        name = download_name(work.byline_names, work.title, "epub")
+        stem, number = name.removesuffix(".epub"), 2
+        while name.lower() in taken:
+            name = f"{stem} ({number}).epub"
+            number += 1
+        taken.add(name.lower())
+        names.append(name)
+    return names
 
 
 def _absolute(path: str) -> str:
@@ -119,7 +165,8 @@ def book_for(work: Work) -> Book:
         freeforms=[t.name for t in work.freeforms],
         # A series names its owner: an anonymous work's file keeps quiet about its series.
         series=[] if work.anonymous else [(part.series.title, part.position) for part in parts],
-        collections=[],
+        collections=collection_titles(work),
+        fills=[(prompter_name(fill.prompt), fill.prompt.collection.title) for fill in fills_of_work(work)],
         source_site=work.source_site,
         source_url=work.source_url,
         prompt_text=work.prompt_text,
@@ -129,6 +176,13 @@ def book_for(work: Work) -> Book:
         ],
         site_name=settings.SITE_NAME,
     )
+
+
+def collection_titles(work: Work) -> list[str]:
+    """Titles of the collections the work is approved in, the same for every reader (a file
+    is shared by all of them). Renaming a collection moves its works' `revised_at`."""
+    items = CollectionItem.objects.filter(work=work, status=ItemStatus.APPROVED).select_related("collection")
+    return [item.collection.title for item in items.order_by("collection__title", "pk")]
 
 
 def omnibus_for(series: Series, works: list[Work]) -> Omnibus:
@@ -185,16 +239,53 @@ def _convert(epub: bytes, fmt: str) -> bytes:
 def write_atomically(path: Path, build: Callable[[], bytes]) -> None:
     """Write the file under a temporary name and rename it, so a reader never sees half a file;
     then remove the older versions beside it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = build()
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as handle:
+
+    def write(handle: BinaryIO) -> None:
         handle.write(data)
-    os.replace(temporary, path)
+
+    write_streamed(path, write)
+
+
+def write_streamed(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """As `write_atomically`, for a file written piece by piece (a zip of many EPUBs need
+    not be held in memory)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     for old in path.parent.glob(f"*{path.suffix}"):
         if old != path:
             old.unlink(missing_ok=True)
     marker(path).unlink(missing_ok=True)
+
+
+def ensure_work_file(work: Work, fmt: str) -> Path:
+    """The work's file in `fmt`, built now if it is not yet (for the task worker)."""
+    path = work_file(work, fmt)
+    if not path.exists():
+        write_atomically(path, lambda: render(book_for(work), fmt))
+    return path
+
+
+def write_zip(path: Path, works: list[Work]) -> None:
+    """A zip of one EPUB per work, in order, each from the work's own cached EPUB.
+
+    Stored, not deflated: an EPUB is a zip already and would not shrink.
+    """
+    import zipfile
+
+    def write(handle: BinaryIO) -> None:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
+            for work, name in zip(works, member_names(works), strict=True):
+                archive.write(ensure_work_file(work, "epub"), arcname=name)
+
+    write_streamed(path, write)
 
 
 def marker(path: Path) -> Path:

@@ -4,6 +4,7 @@ from django_tasks import task
 
 from chapbook.downloads import services
 from chapbook.works.models import Series, Work
+from chapbook.works.selectors import with_blurb
 
 
 @task()
@@ -33,5 +34,24 @@ def build_series_file(series_id: int, work_ids: list[int]) -> None:
     path = services.series_file(series, ordered)
     try:
         services.write_atomically(path, lambda: render_series_epub(services.omnibus_for(series, ordered)))
+    finally:
+        services.marker(path).unlink(missing_ok=True)
+
+
+@task()
+def build_zip_file(kind: str, owner_id: int, audience: str, work_ids: list[int]) -> None:
+    """A zip of the EPUBs of exactly these works (the ones the asker may see), in this order.
+
+    The works' own EPUBs are built first where missing, and kept: the next zip, or the
+    next reader of one of the works, finds them ready.
+    """
+    works = {w.pk: w for w in with_blurb(Work.objects.filter(pk__in=work_ids))}
+    ordered = [works[pk] for pk in work_ids if pk in works]
+    if not ordered:
+        return
+    path = services.zip_file(kind, owner_id, audience, ordered)
+    try:
+        if not path.exists():
+            services.write_zip(path, ordered)
     finally:
         services.marker(path).unlink(missing_ok=True)

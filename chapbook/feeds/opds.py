@@ -137,7 +137,7 @@ def opensearch_description() -> ET.Element:
     """The OpenSearch 1.1 description readers fetch to learn how to search the catalog."""
     root = ET.Element("OpenSearchDescription", {"xmlns": OPENSEARCH_NS})
     sub(root, "ShortName", settings.SITE_NAME[:16])
-    sub(root, "Description", f"Search the works of {settings.SITE_NAME} by title.")
+    sub(root, "Description", f"Search the works of {settings.SITE_NAME}.")
     sub(root, "InputEncoding", "UTF-8")
     sub(root, "OutputEncoding", "UTF-8")
     sub(

@@ -1,9 +1,12 @@
 """Atom feeds of works and the OPDS catalog.
 
 Every feed starts from `works_visible_to(viewer)` and leaves drafts out, like the pages
-it mirrors. A feed first asks only for the ids and version figures of its entries; the
-ETag and Last-Modified come from those, so a reader polling an unchanged feed gets a
-304 after one small query, and only a changed feed loads its works' tags and creators.
+it mirrors. A feed of a listing (all works, a tag's, a pseud's, a user's, a collection's)
+reads the same query parameters as the listing page through the listing's own form, and
+asks the filter index (`find_works`) for its ids, as the page does. A feed first asks
+only for the ids and version figures of its entries; the ETag and Last-Modified come
+from those, so a reader polling an unchanged feed gets a 304 after a couple of small
+queries, and only a changed feed loads its works' tags and creators.
 """
 
 from __future__ import annotations
@@ -11,13 +14,20 @@ from __future__ import annotations
 import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -30,12 +40,24 @@ from django.utils.html import strip_tags
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
+from chapbook.collections.models import Collection
+from chapbook.collections.selectors import (
+    collection_named,
+    collection_work_ids,
+    collections_visible_to,
+)
+from chapbook.feedback.bookmarks import bookmarks_visible_to
+from chapbook.feedback.history import later_list
 from chapbook.feeds import atom, opds
 from chapbook.feeds.atom import FeedHead, Link, absolute
+from chapbook.listings.forms import ListingForm
+from chapbook.listings.query import Filters, find_works
 from chapbook.people.httpauth import challenge, credentials_user
 from chapbook.people.models import Pseud
+from chapbook.people.views.profiles import user_or_404
 from chapbook.people.views.pseuds import pseud_or_404
-from chapbook.tags.models import Tag, TagType
+from chapbook.search.services import search_works
+from chapbook.tags.models import Tag, TagType, url_name_to_tag
 from chapbook.tags.views import tag_or_404
 from chapbook.works.models import Series, Work
 from chapbook.works.selectors import (
@@ -127,54 +149,152 @@ def feed_limit(request: HttpRequest) -> int:
     return max(1, min(limit, FEED_MAX_LIMIT))
 
 
-def atom_feed(request: HttpRequest, works: QuerySet[Work], *, title: str, alternate: str) -> HttpResponse:
-    limit = feed_limit(request)
-    rows = list(listing_order(works).values_list(*ROW_FIELDS)[:limit])
+def rows_of(user: AnyUser, ids: Sequence[int]) -> list[Row]:
+    """Version rows of `ids` that `user` may read, drafts left out, in the ids' order.
+
+    The filter index may be a moment behind; the selector has the last word, so a work
+    hidden or deleted since is left out of the feed rather than shown (as `page_rows` does).
+    """
+    if not ids:
+        return []
+    found = {row[0]: row for row in posted_works_visible_to(user).filter(pk__in=ids).values_list(*ROW_FIELDS)}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def feed_query(request: HttpRequest, *, drop: Sequence[str] = ("limit", "page", "exclusions")) -> str:
+    """The request's query string less what does not choose works (for ids and links)."""
+    params = request.GET.copy()
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def with_query(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
+
+
+def atom_response(request: HttpRequest, rows: list[Row], *, title: str, alternate: str) -> HttpResponse:
+    """The Atom feed of `rows` (already picked, ordered and limited)."""
+    query = feed_query(request)
 
     def build(entries: list[Work]) -> ET.Element:
         updated = atom.newest([work.updated_at for work in entries], fallback=timezone.now())
         links = [
             Link(rel="self", href=absolute(request.get_full_path()), type=atom.ATOM_TYPE),
-            Link(rel="alternate", href=absolute(alternate), type="text/html"),
+            Link(rel="alternate", href=absolute(with_query(alternate, query)), type="text/html"),
         ]
-        feed = atom.feed_element(FeedHead(id=absolute(request.path), title=title, updated=updated, links=links))
+        # The feed's id names its filter too: two filters of one listing are two feeds.
+        head = FeedHead(id=absolute(with_query(request.path, query)), title=title, updated=updated, links=links)
+        feed = atom.feed_element(head)
         for work in entries:
             feed.append(atom.work_entry(work))
         return feed
 
-    response = conditional_document(
-        request, rows, salt=f"atom|{title}|{limit}", content_type=ATOM_CONTENT_TYPE, build=build
-    )
+    salt = f"atom|{title}|{request.get_full_path()}"
+    response = conditional_document(request, rows, salt=salt, content_type=ATOM_CONTENT_TYPE, build=build)
     if request.user.is_authenticated:
         # A logged-in reader's feed lists restricted works: no shared cache may keep it.
         patch_cache_control(response, private=True)
     return response
 
 
+def atom_feed(request: HttpRequest, works: QuerySet[Work], *, title: str, alternate: str) -> HttpResponse:
+    """The Atom feed of a queryset of works, newest first (a series' feed)."""
+    rows = list(listing_order(works).values_list(*ROW_FIELDS)[: feed_limit(request)])
+    return atom_response(request, rows, title=title, alternate=alternate)
+
+
+def listing_feed(
+    request: HttpRequest,
+    *,
+    title: str,
+    alternate: str,
+    include: tuple[int, ...] = (),
+    pseuds: tuple[int, ...] = (),
+    within: frozenset[int] | None = None,
+) -> HttpResponse:
+    """The feed of a listing page: the same query parameters read by the same form, the
+    same ids from the filter index, then the rows through `works_visible_to`.
+
+    A reader's saved exclusions are not applied: a feed's address should mean the same
+    list to whoever polls it (only what each may see differs), and feed readers rarely
+    carry a session anyway.
+    """
+    form = ListingForm(request.GET)
+    if not form.is_valid():
+        problems = "; ".join(str(error) for errors in form.errors.values() for error in errors)
+        return HttpResponseBadRequest(f"The filters have a mistake: {problems}", content_type="text/plain; charset=utf-8")
+    filters = replace(form.filters(include=include, pseuds=pseuds), within=within)
+    result = find_works(filters, user=request.user, page=1, page_size=feed_limit(request))
+    rows = rows_of(request.user, result.ids)
+    if feed_query(request):
+        title = f"{title} (filtered)"
+    return atom_response(request, rows, title=title, alternate=alternate)
+
+
 @require_safe
 def works_feed(request: HttpRequest) -> HttpResponse:
-    works = posted_works_visible_to(request.user)
-    return atom_feed(request, works, title=f"{settings.SITE_NAME}: recent works", alternate=reverse("works:index"))
+    return listing_feed(request, title=f"{settings.SITE_NAME}: recent works", alternate=reverse("works:index"))
 
 
 @require_safe
 def tag_feed(request: HttpRequest, name: str) -> HttpResponse:
-    # The tag's own works, as on the tag page; synonyms and sub-tags join with wrangling.
-    tag = tag_or_404(name)
-    works = posted_works_visible_to(request.user).filter(tags=tag)
-    if not tag.canonical and not works.exists():
-        # As on the tag page: a tag only hidden works carry must not reveal its name.
+    """A tag's works as the tag listing finds them: its synonyms' and sub-tags' works too."""
+    tag = Tag.objects.select_related("synonym_of").filter(name__iexact=url_name_to_tag(name)).first()
+    if tag is None:
         raise Http404("No such tag.")
-    return atom_feed(request, works, title=f"Works in {tag.name}", alternate=tag.get_absolute_url())
+    if tag.synonym_of is not None:
+        # As the tag listing does: a synonym's works are its canonical tag's. Not a
+        # permanent redirect, since wrangling can undo a synonym.
+        return HttpResponseRedirect(with_query(reverse("feeds:tag", args=[tag.synonym_of.url_name]), request.GET.urlencode()))
+    # As on the tag page: a tag only hidden works carry must not reveal its name.
+    if not tag.canonical and not find_works(Filters(include=(tag.pk,)), user=request.user, page_size=1).count:
+        raise Http404("No such tag.")
+    return listing_feed(
+        request, title=f"Works in {tag.name}", alternate=reverse("tags:works", args=[tag.url_name]), include=(tag.pk,)
+    )
 
 
 @require_safe
 def pseud_feed(request: HttpRequest, username: str, name: str) -> HttpResponse:
+    # The filter index lists no anonymous work under a pseud: "Works by PSEUD" never
+    # carries the pseud's anonymous works.
     pseud = pseud_or_404(username, name)
-    works = works_credited_to(request.user, Pseud.objects.filter(pk=pseud.pk)).filter(draft=False)
-    # "Works by PSEUD" must not carry the pseud's anonymous works to anyone else.
-    works = without_others_anonymous(works, request.user)
-    return atom_feed(request, works, title=f"Works by {pseud}", alternate=pseud.get_absolute_url())
+    alternate = reverse("listings:pseud_works", args=[pseud.user.username, pseud.name])
+    return listing_feed(request, title=f"Works by {pseud}", alternate=alternate, pseuds=(pseud.pk,))
+
+
+@require_safe
+def user_feed(request: HttpRequest, username: str) -> HttpResponse:
+    """The works of every pseud of a user, as /users/NAME/works lists them."""
+    user = user_or_404(username)
+    pseuds = tuple(user.pseuds.values_list("pk", flat=True))
+    alternate = reverse("people:works", args=[user.username])
+    return listing_feed(request, title=f"Works by {user.username}", alternate=alternate, pseuds=pseuds)
+
+
+def collection_or_404(name: str, user: AnyUser) -> Collection:
+    collection = collection_named(name)
+    if collection is None or not collections_visible_to(user).filter(pk=collection.pk).exists():
+        raise Http404("No such collection.")
+    return collection
+
+
+def listed_collection_ids(collection: Collection, user: AnyUser) -> frozenset[int]:
+    """The collection's approved works the viewer may see, less unrevealed ones: those are
+    in no listing and no feed, even for the moderators who may read them."""
+    return frozenset(collection_work_ids(collection, viewer=user).filter(draft=False, unrevealed=False))
+
+
+@require_safe
+def collection_feed(request: HttpRequest, name: str) -> HttpResponse:
+    collection = collection_or_404(name, request.user)
+    return listing_feed(
+        request,
+        title=f"Works in {collection.title}",
+        alternate=collection.get_absolute_url(),
+        within=listed_collection_ids(collection, request.user),
+    )
 
 
 @require_safe
@@ -213,7 +333,26 @@ def acquisition_response(
 ) -> HttpResponse:
     """One page of an acquisition feed of `works` (already ordered)."""
     page = opds_page(request, works.values_list(*ROW_FIELDS))
-    rows = list(page.object_list)
+    return acquisition_page(request, list(page.object_list), page, title=title, up=up, params=params)
+
+
+class Counted:
+    """A listing the index has already paged, as far as a Paginator needs it: its length."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: Any) -> list[Any]:
+        return []
+
+
+def acquisition_page(
+    request: HttpRequest, rows: list[Row], page: Page, *, title: str, up: str, params: dict[str, str] | None = None
+) -> HttpResponse:
+    """An acquisition feed of `rows`, which are page `page` of the feed."""
     page_url = opds.PageUrl(path=request.path, params=params or {})
 
     def build(entries: list[Work]) -> ET.Element:
@@ -260,9 +399,14 @@ def opds_root(request: HttpRequest, user: AnyUser) -> HttpResponse:
                 rel=opds.REL_SORT_NEW),
         section("feeds:opds_fandoms", "Fandoms", opds.NAVIGATION, "Works by fandom."),
         section("feeds:opds_series", "Series", opds.NAVIGATION, "Works in series, in reading order."),
+        section("feeds:opds_collections", "Collections", opds.NAVIGATION, "Works by collection and challenge."),
     ]
     if user.is_authenticated:
-        items.append(section("feeds:opds_mine", "My works", opds.ACQUISITION, "The works you have posted."))
+        items += [
+            section("feeds:opds_mine", "My works", opds.ACQUISITION, "The works you have posted."),
+            section("feeds:opds_bookmarks", "My bookmarks", opds.ACQUISITION, "The works you have bookmarked."),
+            section("feeds:opds_later", "Marked for later", opds.ACQUISITION, "The works you marked to read later."),
+        ]
     return navigation_response(request, title=settings.SITE_NAME, items=items)
 
 
@@ -294,14 +438,27 @@ def opds_fandoms(request: HttpRequest, user: AnyUser) -> HttpResponse:
     return navigation_response(request, title="Fandoms", items=items, page=page, up=absolute(reverse("feeds:opds_root")))
 
 
+def counted_page(request: HttpRequest, count: int | None = None) -> Page:
+    """Page N of a listing the index pages itself (`object_list` is filled in by the caller)."""
+    paginator: Paginator[Any] = Paginator(Counted(count or 0), OPDS_PER_PAGE)  # type: ignore[arg-type]
+    return paginator.get_page(request.GET.get("page"))
+
+
 @opds_view
 def opds_tag(request: HttpRequest, user: AnyUser, name: str) -> HttpResponse:
+    """A tag's works as its listing finds them (its synonyms' and sub-tags' too)."""
     tag = tag_or_404(name)
-    works = posted_works_visible_to(user).filter(tags=tag)
-    if not tag.canonical and not works.exists():
+    tag = tag.synonym_of or tag
+    filters = Filters(include=(tag.pk,))
+    # A page number past the end is read as the last page, as the other catalog feeds do.
+    count = find_works(filters, user=user, page_size=1).count
+    if not tag.canonical and not count:
         raise Http404("No such tag.")
+    page = counted_page(request, count)
+    rows = rows_of(user, find_works(filters, user=user, page=page.number, page_size=OPDS_PER_PAGE).ids)
+    page.object_list = rows  # type: ignore[assignment]
     up = reverse("feeds:opds_fandoms") if tag.type == TagType.FANDOM else reverse("feeds:opds_root")
-    return acquisition_response(request, listing_order(works), title=tag.name, up=absolute(up))
+    return acquisition_page(request, rows, page, title=tag.name, up=absolute(up))
 
 
 @opds_view
@@ -336,13 +493,80 @@ def opds_mine(request: HttpRequest, user: AnyUser) -> HttpResponse:
 
 
 @opds_view
-def opds_search(request: HttpRequest, user: AnyUser) -> HttpResponse:
-    # Title only, case-insensitively, until the search app brings full-text search.
-    term = " ".join(request.GET.get("q", "").split())[:200]
-    works = posted_works_visible_to(user).filter(title__icontains=term) if term else Work.objects.none()
+def opds_collections(request: HttpRequest, user: AnyUser) -> HttpResponse:
+    collections = collections_visible_to(user).order_by("title", "pk")
+    page = opds_page(request, collections)
+    items = [
+        opds.NavigationItem(
+            id=absolute(collection.get_absolute_url()), title=collection.title, type=opds.ACQUISITION,
+            updated=collection.created_at, href=absolute(reverse("feeds:opds_collection", args=[collection.name])),
+            content=strip_tags(collection.description).strip(),
+        )
+        for collection in page.object_list
+    ]
+    return navigation_response(
+        request, title="Collections", items=items, page=page, up=absolute(reverse("feeds:opds_root"))
+    )
+
+
+@opds_view
+def opds_collection(request: HttpRequest, user: AnyUser, name: str) -> HttpResponse:
+    collection = collection_or_404(name, user)
+    # As in the collection's Atom feed: approved, visible, posted, and never unrevealed.
+    works = posted_works_visible_to(user).filter(pk__in=listed_collection_ids(collection, user))
     return acquisition_response(
-        request, listing_order(works), title=f"Search: {term}", up=absolute(reverse("feeds:opds_root")),
-        params={"q": term},
+        request, listing_order(works), title=collection.title, up=absolute(reverse("feeds:opds_collections"))
+    )
+
+
+@opds_view
+def opds_bookmarks(request: HttpRequest, user: AnyUser) -> HttpResponse:
+    """The reader's own bookmarked works (private ones included: they are theirs), most
+    recently bookmarked first."""
+    if not user.is_authenticated:
+        return challenge()
+    marks = bookmarks_visible_to(user).filter(user_id=user.pk, work__isnull=False)
+    works = (
+        posted_works_visible_to(user)
+        .filter(pk__in=marks.values("work_id"))
+        .annotate(marked=Subquery(marks.filter(work_id=OuterRef("pk")).values("created_at")[:1]))
+        .order_by("-marked", "-pk")
+    )
+    return acquisition_response(request, works, title="My bookmarks", up=absolute(reverse("feeds:opds_root")))
+
+
+@opds_view
+def opds_later(request: HttpRequest, user: AnyUser) -> HttpResponse:
+    if not user.is_authenticated:
+        return challenge()
+    marked = later_list(user)
+    works = (
+        posted_works_visible_to(user)
+        .filter(pk__in=marked.values("work_id"))
+        .annotate(marked=Subquery(marked.filter(work_id=OuterRef("pk")).values("marked_at")[:1]))
+        .order_by("-marked", "-pk")
+    )
+    return acquisition_response(request, works, title="Marked for later", up=absolute(reverse("feeds:opds_root")))
+
+
+@opds_view
+def opds_search(request: HttpRequest, user: AnyUser) -> HttpResponse:
+    """Full-text search, as the search page runs it (best match first)."""
+    term = " ".join(request.GET.get("q", "").split())[:200]
+    if not term:
+        page = counted_page(request)
+        return acquisition_page(
+            request, [], page, title="Search", up=absolute(reverse("feeds:opds_root")), params={"q": term}
+        )
+    number = counted_page(request, 10**9).number
+    found = search_works(term, Filters(sort="best"), user=user, page=number, page_size=OPDS_PER_PAGE)
+    page = counted_page(request, found.count)
+    if page.number != number:  # past the end: the last page, as the other catalog feeds answer
+        found = search_works(term, Filters(sort="best"), user=user, page=page.number, page_size=OPDS_PER_PAGE)
+    rows = rows_of(user, found.ids)
+    page.object_list = rows  # type: ignore[assignment]
+    return acquisition_page(
+        request, rows, page, title=f"Search: {term}", up=absolute(reverse("feeds:opds_root")), params={"q": term}
     )
 
 

@@ -718,6 +718,7 @@ def _title_page(book: Book, heading_level: int = 1) -> list[str]:
                 else _esc(book.prompt_relationship)
             )
         parts.append(f"<p>In response to a prompt: {prompt}</p>\n")
+    parts.extend(f"<p>{_esc(line)}.</p>\n" for line in book.fill_lines)
     parts.append(f"<p>Read this work online: {_link(book.url, book.url)}</p>\n")
     parts.append(f"<p>Downloaded from {_esc(book.site_name)}.</p>\n</section>\n")
     return parts
