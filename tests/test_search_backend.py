@@ -10,15 +10,18 @@ import io
 import random
 from typing import Any, Callable
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
 from chapbook.lib.searchquery import Clause, Query, Term, parse
+from chapbook.listings.query import Filters, matching_ids
 from chapbook.people.models import Pseud, User
 from chapbook.people.services import update_pseud
 from chapbook.search import documents, snippets
 from chapbook.search.backend import get_backend
+from chapbook.search.services import search_works
 from chapbook.search.tasks import index_works
 from chapbook.tags.models import Tag, TagType
 from chapbook.tags.services import add_parents, make_canonical, make_synonym
@@ -41,7 +44,7 @@ def term(text: str, field: str | None = None) -> Term:
     return Term(words=tuple(text.split()), field=field)
 
 
-def q(*clauses: str | Term | tuple[str | Term, ...], exclude: tuple[str | Term, ...] = ()) -> Query:
+def q(*clauses: str | Term | tuple[str | Term, ...], exclude: tuple[str | Term | tuple[str | Term, ...], ...] = ()) -> Query:
     """q("dragon", ("lamp", "lantern"), term("x", "title"), exclude=("angst",))."""
 
     def clause(value: Any, negated: bool = False) -> Clause:
@@ -385,6 +388,72 @@ def test_hits_are_ascending_and_unique(post: Callable[..., Work]) -> None:
     assert hits.ids.tolist() == sorted(set(hits.ids.tolist()))
     assert len(hits.ids) == len(hits.scores) == 5
     assert (hits.scores > 0).all()
+
+
+# --- Filters first --------------------------------------------------------------------------
+
+
+def paragraphs(*texts: str) -> str:
+    return "".join(f"<p>{text}</p>" for text in texts)
+
+
+@pytest.fixture
+def phrase_archive(post: Callable[..., Work]) -> dict[str, Work]:
+    """Works in two fandoms with "for a long moment" whole, scattered, or in a later piece.
+
+    The long works' chapter is cut into several pieces on PostgreSQL: the phrase is only
+    in the last one, and the words alone are in the first.
+    """
+    filler = "The tide came in and went out again over the grey stones. " * 30
+    long_text = paragraphs("A moment, for a while, was long.", *[filler] * 14, "She waited for a long moment.")
+    sea, hill = default_tags(fandoms=["Sea Stories"]), default_tags(fandoms=["Hill Stories"])
+    return {
+        "Sea whole": post(title="Sea whole", chapters=chapters("She waited for a long moment."), tags=sea),
+        "Sea scattered": post(title="Sea scattered", chapters=chapters("A moment, for a while, was long."), tags=sea),
+        "Sea long": post(title="Sea long", chapters=[long_text], tags=sea),
+        "Sea titled": post(title="For a long moment", chapters=chapters("Nothing here."), tags=sea),
+        "Hill whole": post(title="Hill whole", chapters=chapters("He stood for a long moment."), tags=hill),
+        "Hill long": post(title="Hill long", chapters=[long_text], tags=hill),
+    }
+
+
+def test_a_phrase_in_a_later_piece_of_a_long_chapter_is_found(phrase_archive: dict[str, Work]) -> None:
+    assert found(parse('"for a long moment"')) == {"Sea whole", "Sea long", "For a long moment", "Hill whole", "Hill long"}
+
+
+def test_match_within_leaves_out_the_other_works(phrase_archive: dict[str, Work]) -> None:
+    backend = get_backend()
+    query = parse('"for a long moment"')
+    sea = sorted(work.pk for title, work in phrase_archive.items() if title.startswith("Sea"))
+    hits = backend.match(query, within=np.array(sea, dtype=np.int64))
+    everywhere = backend.match(query)
+    expected = sorted(set(everywhere.ids.tolist()) & set(sea))
+    if backend.uses_within:
+        assert hits.ids.tolist() == expected
+    else:  # the caller's filters leave the others out
+        assert sorted(set(hits.ids.tolist()) & set(sea)) == expected
+    assert backend.match(query, within=np.zeros(0, dtype=np.int64)).ids.tolist() in ([], everywhere.ids.tolist())
+
+
+@pytest.mark.parametrize("text", ['"for a long moment"', "moment", '"for a long moment" -tide', "long moment OR breath"])
+def test_a_filtered_search_finds_the_unfiltered_search_s_works_that_pass_the_filters(
+    phrase_archive: dict[str, Work], text: str
+) -> None:
+    fandom = Tag.objects.get(name="Sea Stories")
+    filters = Filters(include=(fandom.pk,), sort="best")
+    allowed = set(matching_ids(filters, user=None).tolist())
+    assert allowed == {work.pk for title, work in phrase_archive.items() if title.startswith("Sea")}
+    everything = search_works(text, Filters(sort="best"), user=None, page_size=100)
+    filtered = search_works(text, filters, user=None, page_size=100, facets=True)
+    assert set(filtered.ids) == set(everything.ids) & allowed
+    assert filtered.count == len(filtered.ids)
+
+
+def test_a_filtered_phrase_ranks_the_title_first(phrase_archive: dict[str, Work]) -> None:
+    fandom = Tag.objects.get(name="Sea Stories")
+    result = search_works('"for a long moment"', Filters(include=(fandom.pk,), sort="best"), user=None)
+    assert result.ids[0] == phrase_archive["Sea titled"].pk
+    assert set(result.ids) == {phrase_archive[t].pk for t in ("Sea whole", "Sea long", "Sea titled")}
 
 
 # --- Snippets -------------------------------------------------------------------------------

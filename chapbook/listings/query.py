@@ -468,6 +468,27 @@ def find_works(
     return Result(count=count, ids=ids, facets=_facets(view, counts))
 
 
+def matching_ids(filters: Filters, *, user: Any) -> np.ndarray:
+    """Every work id `find_works` would list for `filters` and `user`, ascending (int64).
+
+    No sort and no page: the filter masks alone, a few array operations however many
+    works match. Full-text search hands these to its backend so an expensive check (a
+    phrase) runs only on the works the filters allow.
+    """
+    view = index.current_view()
+    graph = view.graph
+    graph.ensure([*filters.include, *filters.exclude, *(t for group in filters.any_of for t in group)])
+    plan = _Plan(
+        include=tuple(graph.resolve(t) for t in filters.include),
+        exclude=tuple(graph.resolve(t) for t in filters.exclude),
+        any_of=tuple(tuple(graph.resolve(t) for t in group) for group in filters.any_of),
+        guest=not (user is not None and user.is_authenticated),
+    )
+    parts = [segment.ids[_matches(segment, alive, filters, plan)] for segment, alive in view.segments]
+    ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return np.sort(ids.astype(np.int64, copy=False))
+
+
 def _counts_key(filters: Filters, plan: _Plan) -> tuple[Any, ...]:
     """Everything that decides which works match (not their order or page)."""
     return (

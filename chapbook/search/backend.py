@@ -29,6 +29,10 @@ class Snippet:
 
 
 class SearchBackend(Protocol):
+    # Whether `match` does less work when given `within`; if not, callers need not
+    # compute it (it costs a look at the filter index, one query).
+    uses_within: bool
+
     def index_works(self, work_ids: Sequence[int]) -> None:
         """(Re)index these works from the database; works no longer listed are removed."""
 
@@ -37,8 +41,13 @@ class SearchBackend(Protocol):
     def reindex_all(self, progress: object = None) -> int:
         """Rebuild the whole index; returns the number of works indexed."""
 
-    def match(self, query: Query) -> Hits:
-        """Listed works matching `query` (query.is_empty is never passed)."""
+    def match(self, query: Query, within: np.ndarray | None = None) -> Hits:
+        """Listed works matching `query` (query.is_empty is never passed).
+
+        `within`, ascending work ids (the works a search's filters allow), lets the backend
+        leave out every other work, and skip checking them. It may also ignore it: the
+        caller intersects the hits with the filters either way.
+        """
 
     def snippets(self, query: Query, work_ids: Sequence[int]) -> dict[int, Snippet]:
         """A highlighted snippet for each of a page's works, where it matched."""

@@ -75,21 +75,29 @@ def _term_check(term: Term, work: str, chunk: str) -> tuple[str, list[Any]]:
         return f"w.{COLUMN[term.field]} @@ {PHRASE}", [text]
     if _exact_in_words(term):
         return f"w.words @@ {WORDS}", [text]
-    # A phrase: in a metadata field, or in one piece of one chapter.
+    # A phrase: in a metadata field, or in one piece of one chapter. `OFFSET 0` keeps the
+    # pieces' check a subplan run for each work that gets this far, which stops at the
+    # work's first piece holding the phrase. Without it the planner may hash the check
+    # instead: every piece in the archive holding the words is read and tested first,
+    # whatever the filters (`within`) left, and with no stopping at a work's first match.
+    # Reading a piece's vector (TOAST) is most of the cost, some 6 microseconds.
     fields = " OR ".join(f"w.{column} @@ q.p" for column in COLUMN.values())
     return (
         f"(w.words @@ {WORDS} AND EXISTS (SELECT FROM (SELECT {PHRASE} AS p) AS q"
-        f" WHERE {fields} OR EXISTS (SELECT FROM {chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p)))",
+        f" WHERE {fields} OR EXISTS (SELECT FROM {chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p OFFSET 0)))",
         [text, text],
     )
 
 
-def compile_query(query: Query, work: str = "search_work", chunk: str = "search_chunk") -> tuple[str, list[Any]] | None:
+def compile_query(
+    query: Query, work: str = "search_work", chunk: str = "search_chunk", within: Sequence[int] | None = None
+) -> tuple[str, list[Any]] | None:
     """SQL selecting the ids of the works matching `query`; user text only as parameters.
 
     `words @@ <tsquery>` comes first, a necessary condition the GIN index answers: every
     positive clause as the OR of its terms' words, every excluded plain word as `!`.
-    Phrases and field terms are then checked on those rows alone.
+    Phrases and field terms are then checked on those rows alone, and only on the works
+    in `within` when it is given.
     """
     positive: list[list[Term]] = []
     for clause in query.positive:
@@ -120,8 +128,13 @@ def compile_query(query: Query, work: str = "search_work", chunk: str = "search_
             parts = [_term_check(t, work, chunk) for t in terms]
             checks.append("NOT (" + " OR ".join(sql for sql, _ in parts) + ")")
             params += [p for _, ps in parts for p in ps]
-    where = " AND ".join([f"w.words @@ ({' && '.join(needs)})", *checks])
-    return f"SELECT w.work_id FROM {work} w WHERE {where}", needs_params + params
+    narrow: list[str] = []
+    narrow_params: list[Any] = []
+    if within is not None:
+        narrow.append("w.work_id = ANY(%s::bigint[])")
+        narrow_params.append([int(pk) for pk in within])
+    where = " AND ".join([f"w.words @@ ({' && '.join(needs)})", *narrow, *checks])
+    return f"SELECT w.work_id FROM {work} w WHERE {where}", needs_params + narrow_params + params
 
 
 def _phrase(query: Query) -> str | None:
@@ -160,6 +173,7 @@ def _pieces(text: str) -> list[str]:
 class PostgresBackend:
     work = "search_work"
     chunk = "search_chunk"
+    uses_within = True
 
     def __init__(self, suffix: str = "") -> None:
         self.suffix = suffix
@@ -264,9 +278,23 @@ class PostgresBackend:
 
     # --- Reading --------------------------------------------------------------------
 
-    def match(self, query: Query) -> Hits:
-        compiled = compile_query(query, self.work, self.chunk)
+    def match(self, query: Query, within: np.ndarray | None = None) -> Hits:
+        """The works matching `query` (of `within`, when given), with their scores.
+
+        `within` decides the ranking as it decides the works: a filtered search ranks
+        its works as the same query would in an archive holding only them. So when the
+        filters leave RANK_CAP works or fewer, they are ranked by their text (and the
+        phrase bonus) too, even if the query unfiltered matches too many works for that,
+        and the body's relevance is scaled by the best of the filtered works. Its order
+        can differ from the unfiltered order restricted to the filters in two ways: past
+        the cap, the unfiltered order is the metadata's alone; and a phrase bonus (1.5)
+        and a summary match (2) differ by less than the body's 0 to 1, so scaling by
+        another best work can swap two works scored that way.
+        """
         empty = Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float64))
+        if within is not None and not len(within):
+            return empty
+        compiled = compile_query(query, self.work, self.chunk, within=None if within is None else within.tolist())
         if compiled is None:
             return empty
         sql, params = compiled
@@ -297,20 +325,24 @@ class PostgresBackend:
                     cursor.execute(
                         f"SELECT array_agg(w.work_id) FROM {self.work} w, (SELECT {PHRASE} AS p) AS q"
                         f" WHERE w.work_id = ANY(%s) AND ({fields}"
-                        f" OR EXISTS (SELECT FROM {self.chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p))",
+                        f" OR EXISTS (SELECT FROM {self.chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p OFFSET 0))",
                         [phrase, ids.tolist()],
                     )
                     phrased = cursor.fetchone()[0] or []
                     _add(ids, scores, phrased, [PHRASE_BONUS] * len(phrased))
-            # Each term in each group of metadata fields: GIN lookups in small vectors.
+            # Each term in each group of metadata fields: GIN lookups in small vectors. With
+            # few works found, only theirs are rechecked (a phrase's candidates in the whole
+            # archive can be thousands); with many, the list would cost more than it saves.
+            only = " AND work_id = ANY(%s)" if len(ids) <= cap else ""
+            only_params = [ids.tolist()] if only else []
             for columns, weight in META_GROUPS:
                 for term in terms:
                     allowed = [c for c in columns if term.field is None or COLUMN[term.field] == c]
                     if allowed:
                         cursor.execute(
                             f"SELECT array_agg(work_id) FROM {self.work}, (SELECT {PHRASE} AS q) AS query"
-                            f" WHERE {' OR '.join(f'{column} @@ q' for column in allowed)}",
-                            [_text(term)],
+                            f" WHERE ({' OR '.join(f'{column} @@ q' for column in allowed)}){only}",
+                            [_text(term), *only_params],
                         )
                         hit = cursor.fetchone()[0] or []
                         _add(ids, scores, hit, [weight] * len(hit))

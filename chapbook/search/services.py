@@ -8,7 +8,7 @@ from typing import Any, Sequence
 from django.db import transaction
 
 from chapbook.lib.searchquery import Query, parse
-from chapbook.listings.query import FacetCount, Filters, find_works
+from chapbook.listings.query import FacetCount, Filters, find_works, matching_ids
 from chapbook.search.backend import Snippet, get_backend
 
 
@@ -36,7 +36,11 @@ def search_works(
     if query.is_empty:
         return SearchResult(query=query, count=0, ids=[])
     backend = get_backend()
-    hits = backend.match(query)
+    # The filters first, from the filter index (a few array operations), so the backend
+    # checks a phrase only in the works they allow: a phrase within one fandom then costs
+    # that fandom's works, not the archive's. find_works applies the filters again below.
+    within = matching_ids(filters, user=user) if backend.uses_within and _narrows(filters) else None
+    hits = backend.match(query, within=within)
     result = find_works(filters, user=user, page=page, page_size=page_size, facets=facets, hits=hits)
     return SearchResult(
         query=query,
@@ -45,6 +49,11 @@ def search_works(
         facets=result.facets,
         snippets=backend.snippets(query, result.ids),
     )
+
+
+def _narrows(filters: Filters) -> bool:
+    """Whether the filters leave out any works (a guest's hidden restricted works aside)."""
+    return replace(filters, sort="updated", order="") != Filters()
 
 
 def with_sort(filters: Filters, sort: str) -> Filters:

@@ -164,6 +164,7 @@ class SQLiteBackend:
     fts = "search_fts"
     meta = "search_meta"
     indexed = "search_indexed"
+    uses_within = False  # see match()
 
     def __init__(self, suffix: str = "") -> None:
         if suffix:
@@ -261,7 +262,10 @@ class SQLiteBackend:
 
     # --- Reading --------------------------------------------------------------------
 
-    def match(self, query: Query) -> Hits:
+    def match(self, query: Query, within: np.ndarray | None = None) -> Hits:
+        # `within` is ignored: FTS5 reads a phrase's posting lists whole whatever rows are
+        # wanted, so leaving works out would not make the match cheaper, and the ranking
+        # stays the unfiltered one.
         expression = compile_query(query)
         empty = Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float64))
         if expression is None:
