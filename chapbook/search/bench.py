@@ -16,7 +16,7 @@ import re
 import subprocess
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -228,7 +228,8 @@ def run(write: Callable[[str], None], *, repeat: int, port: int, http: bool, rei
         query = parse(case.text)
 
         def call(c: Case = case) -> Any:
-            return search_works(c.text, c.filters, user=guest, page_size=page_size, facets=True)
+            # Best match, as the search page sorts a text query by default.
+            return search_works(c.text, replace(c.filters, sort="best"), user=guest, page_size=page_size, facets=True)
 
         result = call()
         matched = time_calls(lambda q=query: backend_.match(q), repeat)  # type: ignore[misc]
