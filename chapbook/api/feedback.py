@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError as RequestValidationError
-from pydantic import AfterValidator, BaseModel, model_validator
+from pydantic import BaseModel, model_validator
 
 from chapbook.api.auth import OPTIONAL_TOKEN_DOC, caller, signed_in, token_required
-from chapbook.api.schemas import FieldErrors, Message, absolute
+from chapbook.api.schemas import MAX_ID, FieldErrors, Id, Message, absolute, page_of
 from chapbook.api.works import WorkId
 from chapbook.feedback import bookmarks as bookmark_services
 from chapbook.feedback import comments as comment_services
@@ -40,23 +39,6 @@ inbox_router = Router(tags=["inbox"])
 
 ERRORS: dict[int, Any] = {400: Message, 401: Message, 403: Message, 404: Message, 422: FieldErrors, 429: Message}
 PAGE_SIZE = 50
-# Ids are BIGINTs: a larger number would overflow the query (SQLite raises) instead of missing.
-MAX_ID = 2**63 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-
-
-def _no_nul(value: str) -> str:
-    # PostgreSQL refuses NUL in text, in a query as much as in a row; the site's forms
-    # refuse it too (Django's ProhibitNullCharactersValidator), with this message.
-    if "\x00" in value:
-        raise ValueError("Null characters are not allowed.")
-    return value
-
-
-# Every string a client sends.
-Text = Annotated[str, AfterValidator(_no_nul)]
-
-
 def visible_work(user: User | AnonymousUser, work_id: int) -> Work:
     """The work, through the visibility selector, without the blurb's prefetches: one query."""
     work = works_visible_to(user).filter(pk=work_id).first()
@@ -195,12 +177,12 @@ class CommentPage(Schema):
 
 
 class CommentIn(BaseModel):
-    text: Text = Field(description="HTML or plain text; sanitized. At most 10,000 characters.")
+    text: str = Field(description="HTML or plain text; sanitized. At most 10,000 characters.")
     chapter: int | None = Field(None, ge=1, description="Comment on this chapter (its position).")
     parent: int | None = Field(None, ge=1, le=MAX_ID, description="Reply to this comment.")
-    pseud: Text | None = Field(None, description="Comment as this pseud of yours (users only).")
-    name: Text = Field("", max_length=100, description="Guests only: the name to show.")
-    email: Text = Field("", max_length=254, description="Guests only: never shown.")
+    pseud: str | None = Field(None, description="Comment as this pseud of yours (users only).")
+    name: str = Field("", max_length=100, description="Guests only: the name to show.")
+    email: str = Field("", max_length=254, description="Guests only: never shown.")
     notify_replies: bool = Field(False, description="Guests only: email me replies.")
 
 
@@ -226,9 +208,8 @@ def list_comments(
             [{"type": "value_error", "loc": ["query", "chapter"], "msg": msg} for msg in error.messages]
         ) from None
     comments = comment_services.visible_comments(work, user=user, chapter=scope)
-    paginator = Paginator(comments, PAGE_SIZE)
-    items = list(paginator.page(page).object_list) if page <= paginator.num_pages else []
-    return CommentPage(count=paginator.count, items=[CommentOut.from_comment(c, work) for c in items])
+    count, items = page_of(comments, page, PAGE_SIZE)
+    return CommentPage(count=count, items=[CommentOut.from_comment(c, work) for c in items])
 
 
 @works_router.post(
@@ -327,11 +308,11 @@ class BookmarkPage(Schema):
 class BookmarkIn(BaseModel):
     work: int | None = Field(None, ge=1, le=MAX_ID)
     series: int | None = Field(None, ge=1, le=MAX_ID)
-    notes: Text = Field("", max_length=5000)
-    tags: list[Text] = Field([], max_length=75, description="Your own tags for it.")
+    notes: str = Field("", max_length=5000)
+    tags: list[str] = Field([], max_length=75, description="Your own tags for it.")
     private: bool = False
     rec: bool = Field(False, description="Recommend it.")
-    pseud: Text | None = Field(None, description="One of your pseuds; your default pseud if left out.")
+    pseud: str | None = Field(None, description="One of your pseuds; your default pseud if left out.")
 
     @model_validator(mode="after")
     def one_item(self) -> BookmarkIn:
@@ -352,9 +333,8 @@ def list_bookmarks(
     mine = bookmark_services.bookmarks_visible_to(user).filter(user=user).order_by("-created_at", "-pk")
     if work is not None:
         mine = mine.filter(work_id=work)
-    paginator = Paginator(_bookmarks(mine), PAGE_SIZE)
-    items = list(paginator.page(page).object_list) if page <= paginator.num_pages else []
-    return BookmarkPage(count=paginator.count, items=[BookmarkOut.from_bookmark(b) for b in items])
+    count, items = page_of(_bookmarks(mine), page, PAGE_SIZE)
+    return BookmarkPage(count=count, items=[BookmarkOut.from_bookmark(b) for b in items])
 
 
 @bookmarks_router.post(
@@ -422,7 +402,7 @@ class SubscriptionOut(Schema):
 class SubscriptionIn(BaseModel):
     work: int | None = Field(None, ge=1, le=MAX_ID, description="New chapters of this work.")
     series: int | None = Field(None, ge=1, le=MAX_ID, description="New parts of this series.")
-    creator: Text | None = Field(None, max_length=150, description="New works by this user.")
+    creator: str | None = Field(None, max_length=150, description="New works by this user.")
 
     @model_validator(mode="after")
     def one_target(self) -> SubscriptionIn:
@@ -442,9 +422,8 @@ class SubscriptionPage(Schema):
 def list_subscriptions(request: HttpRequest, page: int = Query(1, ge=1)) -> SubscriptionPage:
     user = signed_in(request)
     mine = Subscription.objects.filter(user=user).select_related("creator").order_by("-created_at", "-pk")
-    paginator = Paginator(mine, PAGE_SIZE)
-    items = list(paginator.page(page).object_list) if page <= paginator.num_pages else []
-    return SubscriptionPage(count=paginator.count, items=[SubscriptionOut.from_subscription(s) for s in items])
+    count, items = page_of(mine, page, PAGE_SIZE)
+    return SubscriptionPage(count=count, items=[SubscriptionOut.from_subscription(s) for s in items])
 
 
 @subscriptions_router.post(
@@ -531,10 +510,9 @@ def inbox(request: HttpRequest, unread: bool = False, page: int = Query(1, ge=1)
     rows = Notification.objects.filter(user=user).order_by("-created_at", "-pk")
     if unread:
         rows = rows.filter(read_at__isnull=True)
-    paginator = Paginator(rows, PAGE_SIZE)
-    items = list(paginator.page(page).object_list) if page <= paginator.num_pages else []
+    count, items = page_of(rows, page, PAGE_SIZE)
     return InboxPage(
-        count=paginator.count,
+        count=count,
         unread=notification_services.unread_count(user),
         items=[NotificationOut.from_notification(row) for row in items],
     )

@@ -9,16 +9,15 @@ user, pseud or id of the prompter appears anywhere in the answer.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AfterValidator, BaseModel
+from pydantic import BaseModel
 
 from chapbook.api.auth import OPTIONAL_TOKEN_DOC, caller, signed_in, token_required
-from chapbook.api.schemas import FieldErrors, Message, absolute
+from chapbook.api.schemas import FieldErrors, Id, Message, absolute, page_of
 from chapbook.collections import prompts as prompt_services
 from chapbook.collections.models import Claim, Collection, Prompt
 from chapbook.collections.selectors import collection_named
@@ -31,20 +30,6 @@ claims_router = Router(tags=["prompt memes"])
 
 ERRORS: dict[int, Any] = {400: Message, 401: Message, 403: Message, 404: Message, 422: FieldErrors}
 PAGE_SIZE = 20
-MAX_ID = 2**63 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-
-
-def _no_nul(value: str) -> str:
-    # PostgreSQL refuses NUL in text; the site's forms refuse it with this message.
-    if "\x00" in value:
-        raise ValueError("Null characters are not allowed.")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_no_nul)]
-
-
 # Output ------------------------------------------------------------------------------
 
 
@@ -126,18 +111,18 @@ class PromptFilters(BaseModel):
 
 
 class PromptIn(BaseModel):
-    title: Text = Field("", max_length=prompt_services.MAX_TITLE)
-    text: Text = Field(max_length=prompt_services.MAX_TEXT)
-    fandoms: list[Text] = []
-    relationships: list[Text] = []
-    characters: list[Text] = []
-    freeforms: list[Text] = []
+    title: str = Field("", max_length=prompt_services.MAX_TITLE)
+    text: str = Field(max_length=prompt_services.MAX_TEXT)
+    fandoms: list[str] = []
+    relationships: list[str] = []
+    characters: list[str] = []
+    freeforms: list[str] = []
     anonymous: bool = Field(False, description="Nobody sees who left it, the collection's moderators included.")
-    pseud: Text | None = Field(None, description="One of your pseuds' names; your default pseud if left out.")
+    pseud: str | None = Field(None, description="One of your pseuds' names; your default pseud if left out.")
 
 
 class ClaimIn(BaseModel):
-    pseud: Text | None = Field(None, description="One of your pseuds' names; your default pseud if left out.")
+    pseud: str | None = Field(None, description="One of your pseuds' names; your default pseud if left out.")
 
 
 # Helpers -----------------------------------------------------------------------------
@@ -191,9 +176,8 @@ def list_prompts(request: HttpRequest, name: str, filters: Query[PromptFilters])
         unfilled=filters.unfilled,
         sort=filters.sort,
     )
-    paginator = Paginator(found, PAGE_SIZE)
-    items = list(paginator.page(filters.page).object_list) if filters.page <= paginator.num_pages else []
-    return PromptPage(count=paginator.count, items=[PromptOut.from_prompt(prompt) for prompt in items])
+    count, items = page_of(found, filters.page, PAGE_SIZE)
+    return PromptPage(count=count, items=[PromptOut.from_prompt(prompt) for prompt in items])
 
 
 @collections_router.post(

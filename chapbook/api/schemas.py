@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
 from django.core.validators import URLValidator
 from django.urls import reverse
 from ninja import Schema
@@ -27,6 +28,16 @@ from chapbook.tags.models import Tag
 from chapbook.works.models import LANGUAGE_NAMES, Chapter, Work
 
 Format = Literal["html", "markdown", "text"]
+# Ids are BIGINTs: a larger number would overflow the query (SQLite raises) instead of
+# missing. (NUL characters in any string never reach a schema: chapbook.site.nul refuses them.)
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def page_of(items: Any, number: int, size: int) -> tuple[int, list[Any]]:
+    """(count on all pages, this page's items); a page past the end is empty but keeps the count."""
+    paginator = Paginator(items, size)
+    return paginator.count, list(paginator.page(number).object_list) if number <= paginator.num_pages else []
 CommentPermissionName = Literal["everyone", "users", "off"]
 
 # The same limits as the posting form (works/forms.py), so that the API accepts nothing

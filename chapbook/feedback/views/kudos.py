@@ -12,7 +12,6 @@ from django.shortcuts import redirect
 from django.urls import URLPattern, path
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from chapbook.feedback import kudos as service
@@ -103,8 +102,8 @@ def _respond(request: HttpRequest, work: Work, chapter: Chapter | None, *, ok: b
         # The work's names line as the page would render it, so the script can show who
         # left kudos (the guest included) without a reload.
         total = service.kudos_count(work, None)
-        names = f": {names_sentence(service.kudos_names(work))}" if total else ""
-        line = format_html('<span data-kudos-count="work">{}</span> kudos{}', total, mark_safe(names))  # noqa: S308
+        names = format_html(": {}", names_sentence(service.kudos_names(work))) if total else ""
+        line = format_html('<span data-kudos-count="work">{}</span> kudos{}', total, names)
         return JsonResponse({"kudos": count, "message": message, "names_html": line}, status=200 if ok else 400)
     if ok:
         messages.success(request, message)
