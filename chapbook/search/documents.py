@@ -172,14 +172,24 @@ class TagNames:
         return list(seen)
 
 
-def listed_works() -> Iterator[int]:
-    """Ids of every listed work, ascending."""
-    yield from (
-        Work.objects.filter(draft=False, hidden=False, unrevealed=False)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .iterator(chunk_size=20_000)
-    )
+def listed_works(page: int = 20_000) -> Iterator[int]:
+    """Ids of every listed work, ascending.
+
+    Read a page at a time, each page a whole query: a cursor left open for a rebuild's
+    length would hold SQLite's read snapshot, and no checkpoint could empty the WAL
+    meanwhile; it grew to the size of the new index, and every read had to search it.
+    """
+    after = 0
+    while True:
+        ids = list(
+            Work.objects.filter(pk__gt=after, draft=False, hidden=False, unrevealed=False)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:page]
+        )
+        yield from ids
+        if len(ids) < page:
+            return
+        after = ids[-1]
 
 
 def load_documents(work_ids: Sequence[int], *, tags: TagNames | None = None, chapters: bool = True) -> list[Document]:

@@ -3,9 +3,12 @@
 Three tables (migration 0001):
 
 - `search_fts`: one row per listed work (rowid = work id), columns title, summary,
-  notes, tags, creators and body (every chapter). Matching runs here, so a query's
-  words may fall in different fields and chapters of the work, and FTS5 evaluates the
-  whole query in one pass.
+  notes, tags, creators, body (every chapter) and common. Matching runs here, so a
+  query's words may fall in different fields and chapters of the work, and FTS5
+  evaluates the whole query in one pass. Each field is indexed with its common words
+  paired with the word after them (`chapbook.search.pairs`): a phrase of common words
+  reads the pairs' short lists, not the words' enormous ones. `common` holds the common
+  words alone, for a search of one of them.
 - `search_meta`: the same row without the body, for ranking: which works have a term in
   their title, tags or summary is read from its small posting lists, where asking
   `search_fts` would walk every position of the word in every chapter. (Its bm25 is
@@ -18,7 +21,9 @@ Three tables (migration 0001):
 
 The tokenizer is `porter unicode61 remove_diacritics 2`: case and accents folded,
 English stems, and quotes and apostrophes, straight or curly, separate words, so
-`don't` and `don’t` are the same two tokens.
+`don't` and `don’t` are the same two tokens. What the tables index is the text already
+made into those tokens (and pairs) by `pairs.Pairs`, through the same tokenizer, and
+every query term is made the same way, so the two agree by construction.
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 
 from chapbook.lib.searchquery import Clause, Query, Term
+from chapbook.search import pairs as word_pairs
 from chapbook.search import snippets
 from chapbook.search.backend import Hits, Snippet
 from chapbook.search.documents import FIELDS, Document, TagNames, listed_works, load_documents
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"
+FTS_FIELDS = (*FIELDS, "common")
 META_FIELDS = FIELDS[:-1]
 COLUMN = {"title": "title", "summary": "summary", "notes": "notes", "tag": "tags", "creator": "creators"}
 # What a term found in a group of fields adds to a work's score: a title match counts
@@ -50,18 +57,12 @@ PHRASE_BONUS = 1.5
 # Past this many terms, a group of fields is asked once, for any of them.
 MAX_RANKED_TERMS = 4
 # Above this many matches, bm25 over the body (several microseconds a work for a common
-# word) and the phrase bonus are left out: works rank by their metadata alone.
+# word) is left out: works rank by their metadata (and the phrase bonus) alone.
 RANK_CAP = 5_000
 BATCH = 200
 # A rebuild commits every this many words (a second or two of the write lock at a time).
 COMMIT_WORDS = 3_000_000
 HASH_SIZE = 64 * 1024 * 1024
-
-
-def _quote(text: str) -> str:
-    """An FTS5 string: whatever is inside is only ever words, never syntax."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
-    return '"' + cleaned.replace('"', '""') + '"'
 
 
 def _text(term: Term) -> str | None:
@@ -70,14 +71,35 @@ def _text(term: Term) -> str | None:
     return " ".join(words) if words else None
 
 
+def _pairs() -> word_pairs.Pairs:
+    return word_pairs.for_thread(stem)
+
+
+def _phrase(text: str, columns: Sequence[str] | None = None, *, common_column: bool = False) -> str | None:
+    """The FTS5 expression matching `text` as a phrase, in `columns` (None: any).
+
+    The phrase is the stream the index holds (`Pairs.phrase`): tokens FTS5 made, joined
+    by a private-use character, so nothing in it is FTS5 syntax. One common word alone
+    is looked up in the column of common words when there is one (`common_column`),
+    else as the prefix of its pairs.
+    """
+    made = _pairs().phrase(text)
+    if made is None:
+        return None
+    tokens, prefix = made
+    if common_column and columns is None and prefix and len(tokens) == 1:
+        return '{common} : "' + tokens[0].removesuffix(word_pairs.JOIN) + '"'
+    phrase = '"' + " ".join(tokens) + '"' + (" *" if prefix else "")
+    return f"{{{' '.join(columns)}}} : {phrase}" if columns else phrase
+
+
 def _term(term: Term) -> str | None:
     text = _text(term)
     if text is None:
         return None
-    phrase = _quote(text)
     if term.field is None:
-        return phrase
-    return f"{{{COLUMN[term.field]}}} : {phrase}"
+        return _phrase(text, common_column=True)
+    return _phrase(text, [COLUMN[term.field]])
 
 
 def _clause(clause: Clause) -> str | None:
@@ -114,7 +136,8 @@ def _meta_queries(query: Query) -> list[tuple[str, float]]:
         for field, text in terms:
             allowed = [column for column in columns if field is None or COLUMN[field] == column]
             if allowed:
-                parts.append(f"{{{' '.join(allowed)}}} : {_quote(text)}")
+                if (expression := _phrase(text, allowed)) is not None:
+                    parts.append(expression)
         if len(parts) > MAX_RANKED_TERMS:
             parts = [" OR ".join(parts)]
         expressions += [(part, weight) for part in parts]
@@ -137,7 +160,21 @@ def _phrase_query(query: Query) -> str | None:
         if len(clause.any_of) == 1 and clause.any_of[0].field is None and len(clause.any_of[0].words) == 1
     ]
     words = [w for w in words if snippets.has_token(w)]
-    return _quote(" ".join(words)) if len(words) > 1 else None
+    return _phrase(" ".join(words)) if len(words) > 1 else None
+
+
+Row = tuple[str, str, str, str, str, str, str]  # FTS_FIELDS' values
+
+
+def _row(doc: Document) -> Row:
+    """The document's fields as indexed (common words paired), then its common words."""
+    streams, common = _pairs().grams(doc.fields())
+    return (*streams, common)  # type: ignore[return-value]
+
+
+def _prepare(doc: Document) -> tuple[bytes, Row]:
+    """What indexing a document takes: its compressed source and its row."""
+    return _encode(doc), _row(doc)
 
 
 def _encode(doc: Document) -> bytes:
@@ -195,27 +232,30 @@ class SQLiteBackend:
         old = [_decode(pk, data) for pk, data in cursor.fetchall()]
         if not old:
             return
+        # The rows are made again from the same text: the same tokens as when indexed.
+        rows = [(doc.work_id, _row(doc)) for doc in old]
         cursor.executemany(
-            f"INSERT INTO {self.fts} ({self.fts}, rowid, {', '.join(FIELDS)}) VALUES ('delete', %s, %s, %s, %s, %s, %s, %s)",
-            [(doc.work_id, *doc.fields()) for doc in old],
+            f"INSERT INTO {self.fts} ({self.fts}, rowid, {', '.join(FTS_FIELDS)}) VALUES ('delete', %s, %s, %s, %s, %s, %s, %s, %s)",
+            [(pk, *row) for pk, row in rows],
         )
         cursor.executemany(
             f"INSERT INTO {self.meta} ({self.meta}, rowid, {', '.join(META_FIELDS)}) VALUES ('delete', %s, %s, %s, %s, %s, %s)",
-            [(doc.work_id, *doc.fields()[:-1]) for doc in old],
+            [(pk, *row[:5]) for pk, row in rows],
         )
         cursor.execute(f"DELETE FROM {self.indexed} WHERE work_id IN ({marks})", ids)
 
-    def _insert(self, cursor: Any, docs: list[Document], encoded: list[bytes] | None = None) -> None:
+    def _insert(self, cursor: Any, docs: list[Document], prepared: list[tuple[bytes, Row]] | None = None) -> None:
         if not docs:
             return
-        encoded = encoded or [_encode(doc) for doc in docs]
+        prepared = prepared or [_prepare(doc) for doc in docs]
+        encoded = [data for data, _ in prepared]
         cursor.executemany(
-            f"INSERT INTO {self.fts} (rowid, {', '.join(FIELDS)}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [(doc.work_id, *doc.fields()) for doc in docs],
+            f"INSERT INTO {self.fts} (rowid, {', '.join(FTS_FIELDS)}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(doc.work_id, *row) for doc, (_, row) in zip(docs, prepared)],
         )
         cursor.executemany(
             f"INSERT INTO {self.meta} (rowid, {', '.join(META_FIELDS)}) VALUES (%s, %s, %s, %s, %s, %s)",
-            [(doc.work_id, *doc.fields()[:-1]) for doc in docs],
+            [(doc.work_id, *row[:5]) for doc, (_, row) in zip(docs, prepared)],
         )
         cursor.executemany(
             f"INSERT INTO {self.indexed} (work_id, fields) VALUES (%s, %s)",
@@ -247,8 +287,8 @@ class SQLiteBackend:
         prepared = _prepared(listed_works(), threaded=not connection.in_atomic_block)
         for group in _grouped(prepared, COMMIT_WORDS):
             with transaction.atomic(), connection.cursor() as cursor:
-                for docs, encoded in group:
-                    fresh._insert(cursor, docs, encoded)
+                for docs, prepared in group:
+                    fresh._insert(cursor, docs, prepared)
                     total += len(docs)
                     words += sum(doc.words for doc in docs)
                     report(total, words)
@@ -285,7 +325,7 @@ class SQLiteBackend:
                 # it would cost more than the reader waits (some 3 microseconds a work for a
                 # common word), and works rank by their metadata alone.
                 cursor.execute(
-                    f"SELECT rowid, -bm25({self.fts}, 0, 0, 0, 0, 0, 1) FROM {self.fts} WHERE {self.fts} MATCH %s",
+                    f"SELECT rowid, -bm25({self.fts}, 0, 0, 0, 0, 0, 1, 1) FROM {self.fts} WHERE {self.fts} MATCH %s",
                     [expression],
                 )
                 rows = cursor.fetchall()
@@ -299,8 +339,9 @@ class SQLiteBackend:
                 found = _ids(cursor, f"SELECT rowid AS value FROM {self.meta} WHERE {self.meta} MATCH %s", [meta_expression])
                 scores[_positions(ids, found)] += weight
             phrase = _phrase_query(query)
-            # Matching a phrase of common words costs several times the query itself.
-            if phrase is not None and len(ids) <= cap:
+            # The phrase of the words' pairs: lists a tenth the size of the words', cheap
+            # enough for any number of matches.
+            if phrase is not None:
                 found = _ids(cursor, f"SELECT rowid AS value FROM {self.fts} WHERE {self.fts} MATCH %s", [phrase])
                 scores[_positions(ids, found)] += PHRASE_BONUS
         return Hits(ids=ids, scores=scores)
@@ -320,11 +361,11 @@ class SQLiteBackend:
         return snippets.build(query, sources, stem)
 
 
-def _grouped(batches: Iterator[tuple[list[Document], list[bytes]]], words: int) -> Iterator[Iterator[Any]]:
+def _grouped(batches: Iterator[tuple[list[Document], list[Any]]], words: int) -> Iterator[Iterator[Any]]:
     """The batches in runs of about `words` words, each run read as it comes."""
 
-    def run(first: tuple[list[Document], list[bytes]]) -> Iterator[Any]:
-        batch: tuple[list[Document], list[bytes]] | None = first
+    def run(first: tuple[list[Document], list[Any]]) -> Iterator[Any]:
+        batch: tuple[list[Document], list[Any]] | None = first
         count = 0
         while batch is not None:
             yield batch
@@ -337,7 +378,7 @@ def _grouped(batches: Iterator[tuple[list[Document], list[bytes]]], words: int) 
         yield run(first)
 
 
-def _prepared(ids: Iterable[int], *, threaded: bool) -> Iterator[tuple[list[Document], list[bytes]]]:
+def _prepared(ids: Iterable[int], *, threaded: bool) -> Iterator[tuple[list[Document], list[tuple[bytes, Row]]]]:
     """Batches of documents, ready to insert.
 
     Reading and preparing documents is Python's work and tokenizing them is SQLite's,
@@ -346,18 +387,18 @@ def _prepared(ids: Iterable[int], *, threaded: bool) -> Iterator[tuple[list[Docu
     the other connection would not see it, so the work is done in turn.
     """
 
-    def batches() -> Iterator[tuple[list[Document], list[bytes]]]:
+    def batches() -> Iterator[tuple[list[Document], list[tuple[bytes, Row]]]]:
         names = TagNames()
         batch: list[int] = []
         for pk in ids:
             batch.append(pk)
             if len(batch) == BATCH:
                 docs = load_documents(batch, tags=names)
-                yield docs, [_encode(doc) for doc in docs]
+                yield docs, [_prepare(doc) for doc in docs]
                 batch = []
         if batch:
             docs = load_documents(batch, tags=names)
-            yield docs, [_encode(doc) for doc in docs]
+            yield docs, [_prepare(doc) for doc in docs]
 
     if not threaded:
         yield from batches()
@@ -423,7 +464,7 @@ def stem(texts: Sequence[str]) -> list[tuple[str, ...]]:
 
 
 def create_statements(backend: SQLiteBackend) -> list[str]:
-    columns = ", ".join(FIELDS)
+    columns = ", ".join(FTS_FIELDS)
     meta_columns = ", ".join(META_FIELDS)
     return [
         f"CREATE VIRTUAL TABLE {backend.fts} USING fts5({columns}, content='', tokenize='{TOKENIZE}')",

@@ -1,0 +1,148 @@
+"""Word pairs: two adjacent words as one index token.
+
+A phrase of common words is the costly search on either backend: "for a long moment"
+must be checked position by position in every work that has "for", "a", "long" and
+"moment", which is nearly all of them. A pair is far rarer than the common word in it
+("for a" is a tenth as frequent as "a"), so the backends index pairs:
+
+- SQLite (`grams`): in the text it indexes, each common word (COMMON_WORDS) is replaced
+  by the pair of it and the word after it, at the same position: "for a long moment" is
+  indexed as `for+a a+long long moment`. A phrase is matched as the same stream, made
+  from its words the same way (a phrase ending in a common word ends in a prefix,
+  `… t+*`), so it is exact, and no common word's huge position list is read. The common
+  words themselves go in a column of their own, for a search of one of them alone.
+  Only common words are paired: pairing every word made indexing six times slower (one
+  new term per word), for phrases of rare words that were fast already.
+- PostgreSQL (`distinct`) adds every pair of adjacent words of a work to its `words`
+  vector (no positions), so the GIN index answers "has every pair of the phrase" before
+  any text is read.
+
+The words are the index's own tokens: each run of text between spaces and ASCII
+punctuation is passed once through the backend's tokenizer (`stem`), and remembered, so
+"Reminded" and "reminded," give the pair that "remind" does, accents and curly quotes
+folded as everywhere else. The same function makes the index's pairs and the query's,
+so the two agree by construction.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Callable, Sequence
+
+# Between runs: whitespace and ASCII punctuation, which both tokenizers treat as
+# separators (whatever else a run holds, the tokenizer splits or keeps).
+RUN = re.compile(r"[^\s!-/:-@\[-`{-~]+")
+# Joins the two words of a pair: a private-use character, which FTS5 counts as part of a
+# token and no text a reader types holds (queries drop unprintable characters).
+JOIN = "\ue000"
+# Words so frequent that their position lists are the cost of a phrase (a third of the
+# words of English prose): the search parser's stop words and contraction endings, and
+# the pronouns, auxiliaries and other function words of fiction. As the tokenizer makes
+# them (stems) when first used. Changing the list needs `chapbook reindex --search-only`.
+COMMON_WORDS = (
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
+    "they this to was will with s t d ll m re ve he she her his him hers i me my mine you your yours we us our "
+    "ours them its said had has have were been being do did does so from up out down over what when who which "
+    "would could should can all one some each just about than too very because while through toward across "
+    "against under behind before after only didn couldn wouldn won don doesn isn wasn weren"
+).split()
+
+Stemmer = Callable[[Sequence[str]], list[tuple[str, ...]]]
+
+
+class Pairs:
+    """Tokens and pairs of texts, with each run's tokens remembered.
+
+    One instance per thread (see `for_thread`): the stemmer uses the thread's database
+    connection. The memory is bounded: past MAX_RUNS it starts again.
+    """
+
+    MAX_RUNS = 2_000_000
+
+    def __init__(self, stem: Stemmer) -> None:
+        self._stem = stem
+        self._known: dict[str, str] = {}
+        self._common: frozenset[str] | None = None
+
+    @property
+    def common(self) -> frozenset[str]:
+        """COMMON_WORDS as this tokenizer makes them."""
+        if self._common is None:
+            self._common = frozenset(token for tokens in self._stem(COMMON_WORDS) for token in tokens)
+        return self._common
+
+    def _runs(self, texts: Sequence[str]) -> list[list[str]]:
+        """Each text's runs, lower-cased, with every run not yet known stemmed (one call)."""
+        # A JOIN typed into a text or a query is a space: only pairs hold one.
+        runs = [RUN.findall(text.lower().replace(JOIN, " ")) for text in texts]
+        known = self._known
+        new: set[str] = set()
+        for found in runs:
+            new.update(set(found).difference(known))
+        if new:
+            if len(known) + len(new) > self.MAX_RUNS:
+                known.clear()
+                return self._runs(texts)
+            ordered = sorted(new)
+            for run, tokens in zip(ordered, self._stem(ordered)):
+                known[run] = " ".join(tokens)
+        return runs
+
+    def _tokens(self, runs: list[str]) -> list[str]:
+        return " ".join(map(self._known.__getitem__, runs)).split()
+
+    def tokens(self, text: str) -> list[str]:
+        return self._tokens(self._runs([text])[0])
+
+    def pairs(self, text: str) -> list[str]:
+        tokens = self.tokens(text)
+        return list(map(JOIN.join, zip(tokens, tokens[1:])))
+
+    def grams(self, texts: Sequence[str]) -> tuple[list[str], str]:
+        """Each text as SQLite indexes it (common words paired with the next), and the
+        common words of them all, for the column of common words."""
+        common = self.common
+        streams = []
+        found: list[str] = []
+        for runs in self._runs(texts):
+            tokens = self._tokens(runs)
+            after = tokens[1:]
+            after.append("")
+            streams.append(" ".join([t + JOIN + n if t in common else t for t, n in zip(tokens, after)]))
+            found += [t for t in tokens if t in common]
+        return streams, " ".join(found)
+
+    def phrase(self, text: str) -> tuple[list[str], bool] | None:
+        """The tokens a phrase is matched as in SQLite's streams, and whether the last is
+        a prefix (a common word last: its pair depends on the word after the phrase).
+        None for a text with no words."""
+        tokens = self.tokens(text)
+        if not tokens:
+            return None
+        common = self.common
+        stream = [t + JOIN + n if t in common else t for t, n in zip(tokens, tokens[1:])]
+        last = tokens[-1]
+        if last in common:
+            return [*stream, last + JOIN], True
+        return [*stream, last], False
+
+    def distinct(self, texts: Sequence[str]) -> list[str]:
+        """Every pair of these texts, once, in no order (PostgreSQL's `words` sorts them)."""
+        found: set[str] = set()
+        for runs in self._runs(texts):
+            tokens = self._tokens(runs)
+            found.update(map(JOIN.join, zip(tokens, tokens[1:])))
+        return list(found)
+
+
+_local = threading.local()
+
+
+def for_thread(stem: Stemmer) -> Pairs:
+    """This thread's Pairs for a stemmer (each backend has its own tokens)."""
+    cache: dict[Stemmer, Pairs] = getattr(_local, "pairs", None) or {}
+    _local.pairs = cache
+    if stem not in cache:
+        cache[stem] = Pairs(stem)
+    return cache[stem]
