@@ -21,9 +21,15 @@ from chapbook.search import pairs as word_pairs
 from chapbook.search.backend import get_backend
 from chapbook.works.models import Work
 from chapbook.works.services import ChapterInput, update_chapter
-from tests.test_search_backend import chapters, found, indexed, post, q  # noqa: F401 (fixtures)
+from tests import test_search_backend
+from tests.test_search_backend import chapters, found, q
 
 pytestmark = pytest.mark.django_db
+
+# The search backend tests' fixtures: post(...) posts and indexes a work; indexed(...)
+# runs a service and the indexing it queues.
+post = test_search_backend.post
+indexed = test_search_backend.indexed
 
 # Each pair of "for a long moment" is here, but never the four words in a row.
 PAIRS_APART = "She waited for a long time. A long moment passed, and then another."
@@ -129,7 +135,7 @@ def test_pairs_join_adjacent_tokens() -> None:
     assert pairs.tokens("Walking, the DOG’s lead!") == ["walk", "the", "dog", "s", "lead"]
     assert pairs.pairs("a b c") == [f"a{J}b", f"b{J}c"]
     assert pairs.pairs("alone") == []
-    assert sorted(pairs.distinct(["a b a b", "b a"])) == sorted({f"a{J}b", f"b{J}a"})
+    assert pairs.joined(["a b a", "", "b a"]) == f"a{J}b b{J}a b{J}a"
 
 
 def test_grams_pair_each_common_word_with_the_next_in_its_own_field() -> None:
@@ -198,3 +204,31 @@ def test_any_run_of_a_work_s_words_finds_it(post: Callable[..., Work], words: li
         return
     hits = get_backend().match(query)
     assert work.pk in hits.ids.tolist(), (text, phrase)
+
+
+def test_a_pair_with_an_enormous_word_is_left_out() -> None:
+    pairs = word_pairs.Pairs(fake_stem)
+    long_word = "x" * (word_pairs.MAX_WORD + 1)
+    assert pairs.joined([f"a {long_word} b c"]) == f"b{J}c"
+
+
+def test_a_work_too_long_for_its_pairs_is_marked_instead(monkeypatch: pytest.MonkeyPatch) -> None:
+    pairs = word_pairs.Pairs(fake_stem)
+    monkeypatch.setattr(word_pairs, "MAX_PAIRS_BYTES", 40)
+    assert pairs.joined(["a b"]) == f"a{J}b"
+    assert pairs.joined(["a b c d e f g h i j k l m n"]) == word_pairs.UNPAIRED
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's vectors have a size limit")
+def test_a_work_too_long_for_its_pairs_is_still_found_by_its_phrases(
+    post: Callable[..., Work], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(word_pairs, "MAX_PAIRS_BYTES", 200)
+    post(title="Epic", chapters=chapters("The silver harbour at dawn. " * 30 + "For a long moment, nothing."))
+    post(title="Short", chapters=chapters("Cold tea at dawn."))
+    assert found(q("silver harbour")) == {"Epic"}
+    assert found(q("for a long moment")) == {"Epic"}
+    assert found(q("harbour silver")) == {"Epic"}  # the words, in any order: no phrase
+    # Leaving out by a phrase trusts only pairs known to be there: the long work stays.
+    assert found(q("dawn", exclude=("silver harbour",))) == {"Epic", "Short"}
+    assert found(q("dawn", exclude=("cold tea",))) == {"Epic"}

@@ -13,7 +13,7 @@ must be checked position by position in every work that has "for", "a", "long" a
   words themselves go in a column of their own, for a search of one of them alone.
   Only common words are paired: pairing every word made indexing six times slower (one
   new term per word), for phrases of rare words that were fast already.
-- PostgreSQL (`distinct`) adds every pair of adjacent words of a work to its `words`
+- PostgreSQL (`joined`) adds every pair of adjacent words of a work to its `words`
   vector (no positions), so the GIN index answers "has every pair of the phrase" before
   any text is read.
 
@@ -36,6 +36,12 @@ RUN = re.compile(r"[^\s!-/:-@\[-`{-~]+")
 # Joins the two words of a pair: a private-use character, which FTS5 counts as part of a
 # token and no text a reader types holds (queries drop unprintable characters).
 JOIN = "\ue000"
+# PostgreSQL's limits (see `Pairs.joined`): a pair's word, in characters (at most 4 bytes
+# each, two words and JOIN under a lexeme's 2,047 bytes); a work's pairs in its vector.
+MAX_WORD = 250
+MAX_PAIRS_BYTES = 600_000
+UNPAIRED = JOIN
+
 # Words so frequent that their position lists are the cost of a phrase (a third of the
 # words of English prose): the search parser's stop words and contraction endings, and
 # the pronouns, auxiliaries and other function words of fiction. As the tokenizer makes
@@ -127,13 +133,31 @@ class Pairs:
             return [*stream, last + JOIN], True
         return [*stream, last], False
 
-    def distinct(self, texts: Sequence[str]) -> list[str]:
-        """Every pair of these texts, once, in no order (PostgreSQL's `words` sorts them)."""
-        found: set[str] = set()
+    def joined(self, texts: Sequence[str]) -> str:
+        """Every pair of these texts, space-separated, repeats and all: PostgreSQL's
+        `words` sorts them and drops the repeats faster than Python would, and one
+        string crosses to the database faster than a list of them.
+
+        A tsvector holds at most a megabyte, and a lexeme 2,047 bytes. A pair with a word
+        of over MAX_WORD characters is left out (no phrase a reader types has one), and
+        a work whose pairs would take over MAX_PAIRS_BYTES (hundreds of thousands of
+        words) gets none but the lone UNPAIRED mark, which queries treat as "has every
+        pair" (see `chapbook.search.postgres`).
+        """
+        parts = []
         for runs in self._runs(texts):
             tokens = self._tokens(runs)
-            found.update(map(JOIN.join, zip(tokens, tokens[1:])))
-        return list(found)
+            if tokens and max(map(len, tokens)) > MAX_WORD:
+                tokens = [t if len(t) <= MAX_WORD else "" for t in tokens]
+                found = [a + JOIN + b for a, b in zip(tokens, tokens[1:]) if a and b]
+            else:
+                found = list(map(JOIN.join, zip(tokens, tokens[1:])))
+            if found:
+                parts.append(" ".join(found))
+        joined = " ".join(parts)
+        if len(joined) > MAX_PAIRS_BYTES // 4 and sum(len(pair.encode()) + 8 for pair in set(joined.split())) > MAX_PAIRS_BYTES:
+            return UNPAIRED
+        return joined
 
 
 _local = threading.local()

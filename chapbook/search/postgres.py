@@ -69,18 +69,28 @@ def _text(term: Term) -> str | None:
     return " ".join(words) if words else None
 
 
-def _pairs_query(text: str) -> str | None:
-    """The tsquery (as text) of every pair of the text's words, if it has two or more."""
+def _lexeme(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _pairs_query(text: str, *, unpaired: bool = False) -> str | None:
+    """The tsquery (as text) of every pair of the text's words, if it has two or more;
+    with `unpaired`, or the mark of a work too long to hold its pairs."""
     found = word_pairs.for_thread(stem).pairs(text)
     if not found:
         return None
-    return " & ".join("'" + pair.replace("\\", "\\\\").replace("'", "''") + "'" for pair in found)
+    every = " & ".join(_lexeme(pair) for pair in found)
+    return f"({every}) | {_lexeme(word_pairs.UNPAIRED)}" if unpaired else every
 
 
-def _need(term: Term) -> tuple[str, list[Any]]:
-    """A tsquery every work matching the term has in `words`: its words, and its pairs."""
+def _need(term: Term, *, negated: bool = False) -> tuple[str, list[Any]]:
+    """A tsquery every work matching the term has in `words`: its words, and its pairs.
+
+    A work too long to hold its pairs counts as having them, except to leave it out
+    (`negated`): then only works known to have the pairs are left out.
+    """
     text = _text(term)
-    pairs = _pairs_query(text) if term.field is None and text is not None else None
+    pairs = _pairs_query(text, unpaired=not negated) if term.field is None and text is not None else None
     if pairs is None:
         return WORDS, [text]
     return f"({WORDS} && %s::tsquery)", [text, pairs]
@@ -97,13 +107,13 @@ def _exact_in_words(term: Term) -> bool:
     return term.field is None and _text(term) is not None and not _long_phrase(term)
 
 
-def _term_check(term: Term, work: str, chunk: str, verify: bool = True) -> tuple[str, list[Any]]:
+def _term_check(term: Term, work: str, chunk: str, verify: bool = True, negated: bool = False) -> tuple[str, list[Any]]:
     """SQL deciding whether a search_work row `w` matches the term (`verify`: exactly)."""
     text = _text(term)
     if term.field is not None:
         return f"w.{COLUMN[term.field]} @@ {PHRASE}", [text]
     if _exact_in_words(term) or not verify:
-        need, params = _need(term)
+        need, params = _need(term, negated=negated)
         return f"w.words @@ {need}", params
     # A phrase: in a metadata field, or in one piece of one chapter. `OFFSET 0` keeps the
     # pieces' check a subplan run for each work that gets this far, which stops at the
@@ -160,11 +170,11 @@ def compile_query(
         # An excluded phrase is decided by its pairs: confirming it word by word would
         # read every work the rest of the query matches.
         if all(t.field is None for t in terms):
-            unwanted = [_need(t) for t in terms]
+            unwanted = [_need(t, negated=True) for t in terms]
             needs.append("!!(" + " || ".join(sql for sql, _ in unwanted) + ")")
             needs_params += [p for _, ps in unwanted for p in ps]
         else:
-            parts = [_term_check(t, work, chunk, verify=False) for t in terms]
+            parts = [_term_check(t, work, chunk, verify=False, negated=True) for t in terms]
             checks.append("NOT (" + " OR ".join(sql for sql, _ in parts) + ")")
             params += [p for _, ps in parts for p in ps]
     narrow: list[str] = []
@@ -272,11 +282,11 @@ class PostgresBackend:
             # array_to_tsvector sorts and drops repeats itself.
             f"SELECT lexeme FROM (SELECT (unnest(v.title || v.summary || v.notes || v.tags || v.creators)).lexeme"
             f" UNION ALL SELECT (unnest(c.body)).lexeme FROM {self.chunk} c WHERE c.work_id = v.id"
-            f" UNION ALL SELECT unnest(%s::text[])) AS l))"
+            f" UNION ALL SELECT unnest(string_to_array(%s, ' '))) AS l))"
             f" FROM (SELECT %s::bigint AS id, {vector} AS title, {vector} AS summary, {vector} AS notes,"
             f" {vector} AS tags, {vector} AS creators) AS v",
             [
-                (pairs.distinct(doc.fields()), doc.work_id, doc.title, doc.summary, doc.notes, doc.tags, doc.creators)
+                (pairs.joined(doc.fields()), doc.work_id, doc.title, doc.summary, doc.notes, doc.tags, doc.creators)
                 for doc in docs
             ],
         )
@@ -593,8 +603,9 @@ def create_statements(backend: PostgresBackend, *, indexes: bool = True) -> list
     return tables + (index_statements(backend) if indexes else [])
 
 
+# The pieces have no GIN index: every query of them names the works (their primary key).
 INDEXED = (("work", "title"), ("work", "summary"), ("work", "notes"), ("work", "tags"), ("work", "creators"),
-           ("work", "words"), ("chunk", "body"))  # fmt: skip
+           ("work", "words"))  # fmt: skip
 
 
 def index_statements(backend: PostgresBackend) -> list[str]:
