@@ -1,9 +1,7 @@
-"""Word pairs in the search index: phrases are matched by their adjacent pairs.
+"""Phrases and word pairs: SQLite indexes common words paired with the next word.
 
-Every test runs on SQLite and on PostgreSQL (DATABASE_URL). SQLite matches a phrase as
-the phrase of its pairs, which is exact; PostgreSQL confirms a phrase of three words or
-more in the text when few works have all its pairs, and past SEARCH_PG_VERIFY_CAP takes
-having every pair as having the phrase.
+Every test runs on SQLite and on PostgreSQL (DATABASE_URL): what a phrase matches must be
+the same on both, whatever each does to find it quickly.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from typing import Any, Callable
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from hypothesis import HealthCheck, assume, given, settings as hypothesis_settings, strategies as st
 
 from chapbook.lib.searchquery import parse
@@ -40,16 +37,6 @@ def test_a_long_phrase_needs_its_words_in_a_row_not_just_its_pairs(post: Callabl
     post(title="Pairs apart", chapters=chapters(PAIRS_APART))
     assert found(q("for a long moment")) == {"In a row"}
     assert found(q("a long")) == {"In a row", "Pairs apart"}
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the verify cap is PostgreSQL's")
-def test_past_the_verify_cap_postgresql_takes_every_pair_as_the_phrase(post: Callable[..., Work], settings: Any) -> None:
-    post(title="In a row", chapters=chapters("He looked at her for a long moment."))
-    post(title="Pairs apart", chapters=chapters(PAIRS_APART))
-    settings.SEARCH_PG_VERIFY_CAP = 1
-    assert found(q("for a long moment")) == {"In a row", "Pairs apart"}
-    settings.SEARCH_PG_VERIFY_CAP = 2
-    assert found(q("for a long moment")) == {"In a row"}
 
 
 def test_a_phrase_does_not_match_across_two_fields(post: Callable[..., Work]) -> None:
@@ -106,8 +93,7 @@ def test_a_phrase_excluded_with_a_minus_leaves_out_its_works(post: Callable[...,
 def test_the_words_side_by_side_rank_above_the_same_words_apart(post: Callable[..., Work], settings: Any) -> None:
     post(title="Apart", chapters=chapters("The harbour; later, much later, the silver."))
     post(title="Together", chapters=chapters("The silver harbour."))
-    settings.SEARCH_RANK_CAP = 0  # the bonus holds for any number of matches
-    settings.SEARCH_PG_RANK_CAP = 0
+    settings.SEARCH_RANK_CAP = 0  # on SQLite the bonus holds for any number of matches
     hits = get_backend().match(parse("silver harbour"))
     best = int(hits.ids[hits.scores.argmax()])
     assert Work.objects.get(pk=best).title == "Together"
@@ -130,12 +116,9 @@ def fake_stem(runs: Any) -> list[tuple[str, ...]]:
     return [tuple(w.removesuffix("ing") for w in run.replace("’", " ").split()) for run in runs]
 
 
-def test_pairs_join_adjacent_tokens() -> None:
+def test_tokens_are_the_stemmer_s_for_each_run() -> None:
     pairs = word_pairs.Pairs(fake_stem)
     assert pairs.tokens("Walking, the DOG’s lead!") == ["walk", "the", "dog", "s", "lead"]
-    assert pairs.pairs("a b c") == [f"a{J}b", f"b{J}c"]
-    assert pairs.pairs("alone") == []
-    assert pairs.joined(["a b a", "", "b a"]) == f"a{J}b b{J}a b{J}a"
 
 
 def test_grams_pair_each_common_word_with_the_next_in_its_own_field() -> None:
@@ -167,11 +150,11 @@ def test_pairs_stem_each_run_once_and_forget_past_their_bound(monkeypatch: pytes
         return fake_stem(runs)
 
     pairs = word_pairs.Pairs(counting)
-    pairs.pairs("one two three")
-    pairs.pairs("three two one")
+    pairs.tokens("one two three")
+    pairs.tokens("three two one")
     assert calls == [["one", "three", "two"]]
     monkeypatch.setattr(word_pairs.Pairs, "MAX_RUNS", 4)
-    assert pairs.pairs("four five") == [f"four{word_pairs.JOIN}five"]
+    assert pairs.tokens("four five") == ["four", "five"]
     assert len(pairs._known) == 2  # started again rather than growing past the bound
 
 
@@ -205,30 +188,3 @@ def test_any_run_of_a_work_s_words_finds_it(post: Callable[..., Work], words: li
     hits = get_backend().match(query)
     assert work.pk in hits.ids.tolist(), (text, phrase)
 
-
-def test_a_pair_with_an_enormous_word_is_left_out() -> None:
-    pairs = word_pairs.Pairs(fake_stem)
-    long_word = "x" * (word_pairs.MAX_WORD + 1)
-    assert pairs.joined([f"a {long_word} b c"]) == f"b{J}c"
-
-
-def test_a_work_too_long_for_its_pairs_is_marked_instead(monkeypatch: pytest.MonkeyPatch) -> None:
-    pairs = word_pairs.Pairs(fake_stem)
-    monkeypatch.setattr(word_pairs, "MAX_PAIRS_BYTES", 40)
-    assert pairs.joined(["a b"]) == f"a{J}b"
-    assert pairs.joined(["a b c d e f g h i j k l m n"]) == word_pairs.UNPAIRED
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's vectors have a size limit")
-def test_a_work_too_long_for_its_pairs_is_still_found_by_its_phrases(
-    post: Callable[..., Work], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(word_pairs, "MAX_PAIRS_BYTES", 200)
-    post(title="Epic", chapters=chapters("The silver harbour at dawn. " * 30 + "For a long moment, nothing."))
-    post(title="Short", chapters=chapters("Cold tea at dawn."))
-    assert found(q("silver harbour")) == {"Epic"}
-    assert found(q("for a long moment")) == {"Epic"}
-    assert found(q("harbour silver")) == {"Epic"}  # the words, in any order: no phrase
-    # Leaving out by a phrase trusts only pairs known to be there: the long work stays.
-    assert found(q("dawn", exclude=("silver harbour",))) == {"Epic", "Short"}
-    assert found(q("dawn", exclude=("cold tea",))) == {"Epic"}

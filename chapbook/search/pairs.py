@@ -1,27 +1,28 @@
-"""Word pairs: two adjacent words as one index token.
+"""Word pairs: a common word and the word after it, as one index token (SQLite).
 
-A phrase of common words is the costly search on either backend: "for a long moment"
-must be checked position by position in every work that has "for", "a", "long" and
-"moment", which is nearly all of them. A pair is far rarer than the common word in it
-("for a" is a tenth as frequent as "a"), so the backends index pairs:
+A phrase of common words is the costly search: "for a long moment" must be checked
+position by position in every work that has "for", "a", "long" and "moment", which is
+nearly all of them, and "a" has a position list as long as a twentieth of all the text.
+A pair is far rarer than the common word in it ("for a" is a tenth as frequent as "a").
 
-- SQLite (`grams`): in the text it indexes, each common word (COMMON_WORDS) is replaced
-  by the pair of it and the word after it, at the same position: "for a long moment" is
-  indexed as `for+a a+long long moment`. A phrase is matched as the same stream, made
-  from its words the same way (a phrase ending in a common word ends in a prefix,
-  `… t+*`), so it is exact, and no common word's huge position list is read. The common
-  words themselves go in a column of their own, for a search of one of them alone.
-  Only common words are paired: pairing every word made indexing six times slower (one
-  new term per word), for phrases of rare words that were fast already.
-- PostgreSQL (`joined`) adds every pair of adjacent words of a work to its `words`
-  vector (no positions), so the GIN index answers "has every pair of the phrase" before
-  any text is read.
+So in the text SQLite indexes (`grams`), each common word (COMMON_WORDS) is replaced by
+the pair of it and the word after it, at the same position: "for a long moment" is
+indexed as `for+a a+long long moment`. A phrase is matched as the same stream, made from
+its words the same way (a phrase ending in a common word ends in a prefix, `… t+*`), so
+it is exact, and no common word's position list is read. The common words themselves go
+in a column of their own, for a search of one of them alone. Only common words are
+paired: pairing every word made indexing six times slower (a new term for nearly every
+word) for phrases of rarer words, which were fast already.
 
 The words are the index's own tokens: each run of text between spaces and ASCII
-punctuation is passed once through the backend's tokenizer (`stem`), and remembered, so
-"Reminded" and "reminded," give the pair that "remind" does, accents and curly quotes
-folded as everywhere else. The same function makes the index's pairs and the query's,
-so the two agree by construction.
+punctuation is passed once through the tokenizer (`stem`), and remembered, so "Reminded"
+and "reminded," give the pair that "remind" does, accents and curly quotes folded as
+everywhere else. The same code makes the index's streams and the query's phrases, so the
+two agree by construction.
+
+PostgreSQL does not use pairs: with every pair of a work in its GIN-indexed `words`, a
+full rebuild at 100,000 works took over 25 minutes instead of 11 (building the GIN index
+alone took over 15); see the README.
 """
 
 from __future__ import annotations
@@ -30,18 +31,12 @@ import re
 import threading
 from typing import Callable, Sequence
 
-# Between runs: whitespace and ASCII punctuation, which both tokenizers treat as
+# Between runs: whitespace and ASCII punctuation, which the tokenizer treats as
 # separators (whatever else a run holds, the tokenizer splits or keeps).
 RUN = re.compile(r"[^\s!-/:-@\[-`{-~]+")
 # Joins the two words of a pair: a private-use character, which FTS5 counts as part of a
 # token and no text a reader types holds (queries drop unprintable characters).
 JOIN = "\ue000"
-# PostgreSQL's limits (see `Pairs.joined`): a pair's word, in characters (at most 4 bytes
-# each, two words and JOIN under a lexeme's 2,047 bytes); a work's pairs in its vector.
-MAX_WORD = 250
-MAX_PAIRS_BYTES = 600_000
-UNPAIRED = JOIN
-
 # Words so frequent that their position lists are the cost of a phrase (a third of the
 # words of English prose): the search parser's stop words and contraction endings, and
 # the pronouns, auxiliaries and other function words of fiction. As the tokenizer makes
@@ -101,10 +96,6 @@ class Pairs:
     def tokens(self, text: str) -> list[str]:
         return self._tokens(self._runs([text])[0])
 
-    def pairs(self, text: str) -> list[str]:
-        tokens = self.tokens(text)
-        return list(map(JOIN.join, zip(tokens, tokens[1:])))
-
     def grams(self, texts: Sequence[str]) -> tuple[list[str], str]:
         """Each text as SQLite indexes it (common words paired with the next), and the
         common words of them all, for the column of common words."""
@@ -132,32 +123,6 @@ class Pairs:
         if last in common:
             return [*stream, last + JOIN], True
         return [*stream, last], False
-
-    def joined(self, texts: Sequence[str]) -> str:
-        """Every pair of these texts, space-separated, repeats and all: PostgreSQL's
-        `words` sorts them and drops the repeats faster than Python would, and one
-        string crosses to the database faster than a list of them.
-
-        A tsvector holds at most a megabyte, and a lexeme 2,047 bytes. A pair with a word
-        of over MAX_WORD characters is left out (no phrase a reader types has one), and
-        a work whose pairs would take over MAX_PAIRS_BYTES (hundreds of thousands of
-        words) gets none but the lone UNPAIRED mark, which queries treat as "has every
-        pair" (see `chapbook.search.postgres`).
-        """
-        parts = []
-        for runs in self._runs(texts):
-            tokens = self._tokens(runs)
-            if tokens and max(map(len, tokens)) > MAX_WORD:
-                tokens = [t if len(t) <= MAX_WORD else "" for t in tokens]
-                found = [a + JOIN + b for a, b in zip(tokens, tokens[1:]) if a and b]
-            else:
-                found = list(map(JOIN.join, zip(tokens, tokens[1:])))
-            if found:
-                parts.append(" ".join(found))
-        joined = " ".join(parts)
-        if len(joined) > MAX_PAIRS_BYTES // 4 and sum(len(pair.encode()) + 8 for pair in set(joined.split())) > MAX_PAIRS_BYTES:
-            return UNPAIRED
-        return joined
 
 
 _local = threading.local()

@@ -4,17 +4,15 @@ Two tables (migration 0001):
 
 - `search_work`: one row per listed work: a tsvector for each of its title, summary,
   notes (the work's and every chapter's), tags and creators, and `words`, every word of
-  the work (those fields and the chapters) and every pair of adjacent words
-  (`chapbook.search.pairs`), without positions. Plain words and phrases are matched in
-  `words` alone, the whole query as one tsquery (`a & (b | c) & !d`, a phrase as all
-  its pairs) that the GIN index answers without reading a single vector.
+  the work (those fields and the chapters) without positions. Plain words are matched
+  in `words` alone, the whole query as one tsquery (`a & (b | c) & !d`) that the GIN
+  index answers without reading a single vector.
 - `search_chunk`: the chapters' text in pieces of at most CHUNK_WORDS words, each within
   one chapter, with positions: for phrases, the body's relevance and snippets. A
   tsvector keeps at most 256 positions of a word and none past 16,383, so one vector
   per work would lose phrases in long works; a piece this size keeps every position of
-  every word but "the". A phrase of three words or more is confirmed there when its
-  pairs leave VERIFY_CAP works or fewer; past that, having every pair of the phrase is
-  taken as having the phrase (see `match`).
+  every word but "the". A phrase is looked for there only in works that have all its
+  words.
 
 The text search configuration `chapbook_english` folds accents (`unaccent`) and stems
 English (Snowball) without a stop-word list, as FTS5 does on SQLite.
@@ -34,7 +32,6 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from chapbook.lib.searchquery import Query, Term
-from chapbook.search import pairs as word_pairs
 from chapbook.search import snippets
 from chapbook.search.backend import Hits, Snippet
 from chapbook.search.documents import Document, TagNames, chapter_text, listed_works, load_documents
@@ -52,10 +49,6 @@ PHRASE_BONUS = 1.5
 # matching piece's vector, some 50 microseconds each) are left out: works rank by
 # their metadata alone, which the GIN indexes answer without reading the vectors.
 RANK_CAP = 300
-# A phrase of three words or more matching this many works or fewer by its pairs is
-# confirmed word by word in the chapter pieces (some 50 microseconds a piece read);
-# past it, a work with every pair of the phrase counts as having it.
-VERIFY_CAP = 500
 BATCH = 200
 # Advisory lock keys: this plus the work's id ("search" in hex-speak, far above any id).
 LOCK_KEYS = 0x5EA5C4 << 40
@@ -69,52 +62,19 @@ def _text(term: Term) -> str | None:
     return " ".join(words) if words else None
 
 
-def _lexeme(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def _pairs_query(text: str, *, unpaired: bool = False) -> str | None:
-    """The tsquery (as text) of every pair of the text's words, if it has two or more;
-    with `unpaired`, or the mark of a work too long to hold its pairs."""
-    found = word_pairs.for_thread(stem).pairs(text)
-    if not found:
-        return None
-    every = " & ".join(_lexeme(pair) for pair in found)
-    return f"({every}) | {_lexeme(word_pairs.UNPAIRED)}" if unpaired else every
-
-
-def _need(term: Term, *, negated: bool = False) -> tuple[str, list[Any]]:
-    """A tsquery every work matching the term has in `words`: its words, and its pairs.
-
-    A work too long to hold its pairs counts as having them, except to leave it out
-    (`negated`): then only works known to have the pairs are left out.
-    """
-    text = _text(term)
-    pairs = _pairs_query(text, unpaired=not negated) if term.field is None and text is not None else None
-    if pairs is None:
-        return WORDS, [text]
-    return f"({WORDS} && %s::tsquery)", [text, pairs]
-
-
-def _long_phrase(term: Term) -> bool:
-    """A phrase of three words or more: its pairs alone can be found apart."""
-    text = _text(term)
-    return term.field is None and text is not None and len(word_pairs.for_thread(stem).tokens(text)) > 2
-
-
 def _exact_in_words(term: Term) -> bool:
-    """Whether `words` decides the term: a word or a pair of words, in any field."""
-    return term.field is None and _text(term) is not None and not _long_phrase(term)
+    """Whether `words` alone decides the term: a single word (not `don't`), in any field."""
+    text = _text(term)
+    return term.field is None and text is not None and len(snippets.TOKEN.findall(text)) == 1
 
 
-def _term_check(term: Term, work: str, chunk: str, verify: bool = True, negated: bool = False) -> tuple[str, list[Any]]:
-    """SQL deciding whether a search_work row `w` matches the term (`verify`: exactly)."""
+def _term_check(term: Term, work: str, chunk: str) -> tuple[str, list[Any]]:
+    """SQL deciding whether a search_work row `w` matches the term."""
     text = _text(term)
     if term.field is not None:
         return f"w.{COLUMN[term.field]} @@ {PHRASE}", [text]
-    if _exact_in_words(term) or not verify:
-        need, params = _need(term, negated=negated)
-        return f"w.words @@ {need}", params
+    if _exact_in_words(term):
+        return f"w.words @@ {WORDS}", [text]
     # A phrase: in a metadata field, or in one piece of one chapter. `OFFSET 0` keeps the
     # pieces' check a subplan run for each work that gets this far, which stops at the
     # work's first piece holding the phrase. Without it the planner may hash the check
@@ -122,27 +82,22 @@ def _term_check(term: Term, work: str, chunk: str, verify: bool = True, negated:
     # whatever the filters (`within`) left, and with no stopping at a work's first match.
     # Reading a piece's vector (TOAST) is most of the cost, some 6 microseconds.
     fields = " OR ".join(f"w.{column} @@ q.p" for column in COLUMN.values())
-    need, params = _need(term)
     return (
-        f"(w.words @@ {need} AND EXISTS (SELECT FROM (SELECT {PHRASE} AS p) AS q"
+        f"(w.words @@ {WORDS} AND EXISTS (SELECT FROM (SELECT {PHRASE} AS p) AS q"
         f" WHERE {fields} OR EXISTS (SELECT FROM {chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p OFFSET 0)))",
-        [*params, text],
+        [text, text],
     )
 
 
 def compile_query(
-    query: Query,
-    work: str = "search_work",
-    chunk: str = "search_chunk",
-    within: Sequence[int] | None = None,
-    verify: bool = True,
+    query: Query, work: str = "search_work", chunk: str = "search_chunk", within: Sequence[int] | None = None
 ) -> tuple[str, list[Any]] | None:
     """SQL selecting the ids of the works matching `query`; user text only as parameters.
 
     `words @@ <tsquery>` comes first, a necessary condition the GIN index answers: every
-    positive clause as the OR of its terms' words and pairs, every excluded word or
-    phrase as `!`. Field terms, and with `verify` phrases of three words or more, are
-    then checked on those rows alone, and only on the works in `within` when it is given.
+    positive clause as the OR of its terms' words, every excluded plain word as `!`.
+    Phrases and field terms are then checked on those rows alone, and only on the works
+    in `within` when it is given.
     """
     positive: list[list[Term]] = []
     for clause in query.positive:
@@ -159,22 +114,18 @@ def compile_query(
     checks: list[str] = []  # SQL conditions, ANDed
     params: list[Any] = []
     for terms in positive:
-        wanted = [_need(t) for t in terms]
-        needs.append("(" + " || ".join(sql for sql, _ in wanted) + ")")
-        needs_params += [p for _, ps in wanted for p in ps]
-        if not all(_exact_in_words(t) or (not verify and t.field is None) for t in terms):
-            parts = [_term_check(t, work, chunk, verify) for t in terms]
+        needs.append("(" + " || ".join([WORDS] * len(terms)) + ")")
+        needs_params += [_text(t) for t in terms]
+        if not all(_exact_in_words(t) for t in terms):
+            parts = [_term_check(t, work, chunk) for t in terms]
             checks.append("(" + " OR ".join(sql for sql, _ in parts) + ")")
             params += [p for _, ps in parts for p in ps]
     for terms in negative:
-        # An excluded phrase is decided by its pairs: confirming it word by word would
-        # read every work the rest of the query matches.
-        if all(t.field is None for t in terms):
-            unwanted = [_need(t, negated=True) for t in terms]
-            needs.append("!!(" + " || ".join(sql for sql, _ in unwanted) + ")")
-            needs_params += [p for _, ps in unwanted for p in ps]
+        if all(_exact_in_words(t) for t in terms):
+            needs.append("!!(" + " || ".join([WORDS] * len(terms)) + ")")
+            needs_params += [_text(t) for t in terms]
         else:
-            parts = [_term_check(t, work, chunk, verify=False, negated=True) for t in terms]
+            parts = [_term_check(t, work, chunk) for t in terms]
             checks.append("NOT (" + " OR ".join(sql for sql, _ in parts) + ")")
             params += [p for _, ps in parts for p in ps]
     narrow: list[str] = []
@@ -184,11 +135,6 @@ def compile_query(
         narrow_params.append([int(pk) for pk in within])
     where = " AND ".join([f"w.words @@ ({' && '.join(needs)})", *narrow, *checks])
     return f"SELECT w.work_id FROM {work} w WHERE {where}", needs_params + narrow_params + params
-
-
-def _verifies(query: Query) -> bool:
-    """Whether the query has a phrase that its pairs alone do not decide."""
-    return any(_long_phrase(term) for clause in query.positive for term in clause.any_of)
 
 
 def _phrase(query: Query) -> str | None:
@@ -272,23 +218,17 @@ class PostgresBackend:
                 f"INSERT INTO {self.chunk} (work_id, chapter, part, body) VALUES (%s, %s, %s, to_tsvector('{CONFIG}', %s))",
                 rows,
             )
-        # `words` gathers the lexemes already made, rather than parsing the text again,
-        # and the work's word pairs.
-        pairs = word_pairs.for_thread(stem)
+        # `words` gathers the lexemes already made, rather than parsing the text again.
         vector = f"to_tsvector('{CONFIG}', %s)"
         cursor.executemany(
             f"INSERT INTO {self.work} (work_id, title, summary, notes, tags, creators, words)"
             f" SELECT v.id, v.title, v.summary, v.notes, v.tags, v.creators, array_to_tsvector(ARRAY("
             # array_to_tsvector sorts and drops repeats itself.
             f"SELECT lexeme FROM (SELECT (unnest(v.title || v.summary || v.notes || v.tags || v.creators)).lexeme"
-            f" UNION ALL SELECT (unnest(c.body)).lexeme FROM {self.chunk} c WHERE c.work_id = v.id"
-            f" UNION ALL SELECT unnest(string_to_array(%s, ' '))) AS l))"
+            f" UNION ALL SELECT (unnest(c.body)).lexeme FROM {self.chunk} c WHERE c.work_id = v.id) AS l))"
             f" FROM (SELECT %s::bigint AS id, {vector} AS title, {vector} AS summary, {vector} AS notes,"
             f" {vector} AS tags, {vector} AS creators) AS v",
-            [
-                (pairs.joined(doc.fields()), doc.work_id, doc.title, doc.summary, doc.notes, doc.tags, doc.creators)
-                for doc in docs
-            ],
+            [(doc.work_id, doc.title, doc.summary, doc.notes, doc.tags, doc.creators) for doc in docs],
         )
 
     def reindex_all(self, progress: object = None) -> int:
@@ -355,13 +295,10 @@ class PostgresBackend:
         empty = Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float64))
         if within is not None and not len(within):
             return empty
-        compiled = compile_query(
-            query, self.work, self.chunk, within=None if within is None else within.tolist(), verify=False
-        )
+        compiled = compile_query(query, self.work, self.chunk, within=None if within is None else within.tolist())
         if compiled is None:
             return empty
         sql, params = compiled
-        verify_cap = getattr(settings, "SEARCH_PG_VERIFY_CAP", VERIFY_CAP)
         terms = [term for clause in query.positive for term in clause.any_of if _text(term)]
         any_text = [text for term in terms if (text := _text(term))]
         any_q = " || ".join([PHRASE] * len(any_text))
@@ -369,12 +306,6 @@ class PostgresBackend:
         with _index_scans() as cursor:
             cursor.execute(f"SELECT array_agg(work_id ORDER BY work_id) FROM ({sql}) AS hits", params)
             found = cursor.fetchone()[0]
-            if found and len(found) <= verify_cap and _verifies(query):
-                # Few works have every pair of a long phrase: confirm it in their text.
-                exact = compile_query(query, self.work, self.chunk, within=found, verify=True)
-                assert exact is not None
-                cursor.execute(f"SELECT array_agg(work_id ORDER BY work_id) FROM ({exact[0]}) AS hits", exact[1])
-                found = cursor.fetchone()[0]
             if not found:
                 return empty
             ids = np.array(found, dtype=np.int64)
@@ -389,17 +320,17 @@ class PostgresBackend:
                 _add(ids, scores, *cursor.fetchone())
                 if scores.max(initial=0.0) > 0:
                     scores /= scores.max()  # the body's relevance, 0 to 1: below any metadata match
-            phrase = _phrase(query)
-            pairs = _pairs_query(phrase) if phrase is not None else None
-            if pairs is not None:
-                # The query's words side by side: every pair of them, from the GIN index.
-                only = " AND work_id = ANY(%s)" if len(ids) <= cap else ""
-                cursor.execute(
-                    f"SELECT array_agg(work_id) FROM {self.work} WHERE words @@ %s::tsquery{only}",
-                    [pairs, *([ids.tolist()] if only else [])],
-                )
-                phrased = cursor.fetchone()[0] or []
-                _add(ids, scores, phrased, [PHRASE_BONUS] * len(phrased))
+                phrase = _phrase(query)
+                if phrase is not None:
+                    fields = " OR ".join(f"w.{column} @@ q.p" for column in COLUMN.values())
+                    cursor.execute(
+                        f"SELECT array_agg(w.work_id) FROM {self.work} w, (SELECT {PHRASE} AS p) AS q"
+                        f" WHERE w.work_id = ANY(%s) AND ({fields}"
+                        f" OR EXISTS (SELECT FROM {self.chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p OFFSET 0))",
+                        [phrase, ids.tolist()],
+                    )
+                    phrased = cursor.fetchone()[0] or []
+                    _add(ids, scores, phrased, [PHRASE_BONUS] * len(phrased))
             # Each term in each group of metadata fields: GIN lookups in small vectors. With
             # few works found, only theirs are rechecked (a phrase's candidates in the whole
             # archive can be thousands); with many, the list would cost more than it saves.
@@ -510,8 +441,10 @@ def _run_statements(statements: list[str], workers: int) -> None:
 
     def run(statement: str) -> None:
         with connection.cursor() as cursor:
-            # A GIN build sorts in memory what fits: the pairs make `words` large.
-            cursor.execute("SET maintenance_work_mem = '1GB'")
+            # A GIN build gathers entries in memory and writes them out each time it is
+            # full: `words` is a hundred million entries and more.
+            memory = "2GB" if "_words_idx" in statement else "512MB"
+            cursor.execute(f"SET maintenance_work_mem = '{memory}'")
             cursor.execute(statement)
             cursor.execute("RESET maintenance_work_mem")
 
@@ -599,6 +532,11 @@ def create_statements(backend: PostgresBackend, *, indexes: bool = True) -> list
         " notes tsvector NOT NULL, tags tsvector NOT NULL, creators tsvector NOT NULL, words tsvector NOT NULL)",
         f"CREATE TABLE {backend.chunk} (work_id bigint NOT NULL, chapter integer NOT NULL, part integer NOT NULL,"
         " body tsvector NOT NULL, PRIMARY KEY (work_id, chapter, part))",
+        # ANALYZE counts every lexeme of the rows it samples (300 x the target), a
+        # thousand and more a work. The planner needs little of it: every query is an
+        # index scan (`_index_scans`).
+        f"ALTER TABLE {backend.work} ALTER COLUMN words SET STATISTICS 10",
+        f"ALTER TABLE {backend.chunk} ALTER COLUMN body SET STATISTICS 10",
     ]
     return tables + (index_statements(backend) if indexes else [])
 
