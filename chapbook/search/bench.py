@@ -176,7 +176,7 @@ def index_size(write: Callable[[str], None]) -> None:
                 cursor.execute("SELECT pg_total_relation_size(%s::regclass)", [table])
                 sizes[table] = int(cursor.fetchone()[0])
             parts = {"search_work (per-work vectors, GIN)": sizes["search_work"],
-                     "search_chunk (chapter pieces, GIN)": sizes["search_chunk"]}  # fmt: skip
+                     "search_chunk (chapter pieces)": sizes["search_chunk"]}  # fmt: skip
             chapters = sizes["works_chapter"]
         else:
             cursor.execute(

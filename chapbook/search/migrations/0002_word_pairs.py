@@ -1,16 +1,15 @@
-"""Word pairs in the search index (`chapbook.search.pairs`).
+"""Word pairs in SQLite's search index (`chapbook.search.pairs`), and PostgreSQL fixes.
 
 SQLite: the tables index each field with its common words paired, and `search_fts`
 gains a `common` column. An FTS5 table cannot take a new column, and a contentless one
 cannot be copied, so it is made again and the index rebuilt.
-PostgreSQL: the tables keep their columns, but every work's `words` must gain its pairs
-before phrases are looked up by them: the index is rebuilt, without the GIN index of
-the chapter pieces, which every query reaches by work. Two fixes ride along, as
-they need the same rebuild: words of letters and digits ("0À", "r2d2") fold accents as
-every other word did (the query always had); and a hyphenated word is indexed as its
-parts only, as on SQLite. PostgreSQL's parser also gave the whole word ("well-known")
-a position of its own, ahead of its parts, so a phrase running into it ("a well-known
-fact", which the query reads as four words) never matched.
+
+PostgreSQL: words of letters and digits ("0À", "r2d2") fold accents as every other word
+did (the query always had), and a hyphenated word is indexed as its parts only, as on
+SQLite: the parser also gave the whole word ("well-known") a position of its own, ahead
+of its parts, so a phrase running into it ("a well-known fact", which the query reads as
+four words) never matched. Both need the index rebuilt. The chapter pieces lose their
+GIN index: every query of them names its works, and the primary key serves.
 
 The rebuild runs the search backend as it is now, not as it was at this migration: it
 is the same code `chapbook reindex --search-only` runs. A new archive has no works and
