@@ -1,6 +1,6 @@
 """Full-text search on SQLite: FTS5.
 
-Three tables (migration 0001):
+Three tables (migrations 0001 and 0002):
 
 - `search_fts`: one row per listed work (rowid = work id), columns title, summary,
   notes, tags, creators, body (every chapter) and common. Matching runs here, so a
