@@ -14,13 +14,13 @@ from typing import Any, Literal
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError as RequestValidationError
 from pydantic import BaseModel, model_validator
 
 from chapbook.api.auth import OPTIONAL_TOKEN_DOC, caller, signed_in, token_required
-from chapbook.api.schemas import MAX_ID, FieldErrors, Id, Message, absolute, page_of
-from chapbook.api.works import WorkId
+from chapbook.api.schemas import MAX_ID, FieldErrors, Id, Message, PathId, absolute, page_of
 from chapbook.feedback import bookmarks as bookmark_services
 from chapbook.feedback import comments as comment_services
 from chapbook.feedback import kudos as kudos_services
@@ -94,7 +94,7 @@ class KudosOut(Schema):
     summary="Leave kudos on a work or one of its chapters",
     description="Once per user per work (and once per chapter). Not on your own work or a draft: 422.",
 )
-def leave_kudos(request: HttpRequest, work_id: WorkId, payload: KudosIn | None = None) -> Status[KudosOut]:
+def leave_kudos(request: HttpRequest, work_id: PathId, payload: KudosIn | None = None) -> Status[KudosOut]:
     user = signed_in(request)
     work = visible_work(user, work_id)
     position = payload.chapter if payload else None
@@ -194,7 +194,7 @@ class CommentIn(BaseModel):
 )
 def list_comments(
     request: HttpRequest,
-    work_id: WorkId,
+    work_id: PathId,
     chapter: int | None = Query(None, ge=1, description="Only the comments on this chapter (its position)."),
     page: int = Query(1, ge=1),
 ) -> CommentPage:
@@ -219,7 +219,7 @@ def list_comments(
     description="Guests (no token) give `name` and `email`. Too many comments in a short time: 429 with Retry-After.",
     openapi_extra=OPTIONAL_TOKEN_DOC,
 )
-def post_comment(request: HttpRequest, work_id: WorkId, payload: CommentIn) -> Status[CommentOut] | HttpResponse:
+def post_comment(request: HttpRequest, work_id: PathId, payload: CommentIn) -> Status[CommentOut] | HttpResponse:
     user = caller(request)
     work = visible_work(user, work_id)
     parent = None
@@ -369,11 +369,9 @@ def save_bookmark(request: HttpRequest, payload: BookmarkIn) -> Status[BookmarkO
 @bookmarks_router.delete(
     "/{bookmark_id}", auth=token_required, response={204: None, **ERRORS}, summary="Delete one of your bookmarks"
 )
-def delete_bookmark(request: HttpRequest, bookmark_id: WorkId) -> Status[None]:
+def delete_bookmark(request: HttpRequest, bookmark_id: PathId) -> Status[None]:
     user = signed_in(request)
-    bookmark = Bookmark.objects.filter(pk=bookmark_id, user=user).first()
-    if bookmark is None:
-        raise Http404
+    bookmark = get_object_or_404(Bookmark, pk=bookmark_id, user=user)
     bookmark_services.delete_bookmark(bookmark, by=user)
     return Status(204, None)
 
@@ -451,11 +449,9 @@ def subscribe(request: HttpRequest, payload: SubscriptionIn) -> Status[Subscript
 @subscriptions_router.delete(
     "/{subscription_id}", auth=token_required, response={204: None, **ERRORS}, summary="Unsubscribe"
 )
-def unsubscribe(request: HttpRequest, subscription_id: WorkId) -> Status[None]:
+def unsubscribe(request: HttpRequest, subscription_id: PathId) -> Status[None]:
     user = signed_in(request)
-    subscription = Subscription.objects.filter(pk=subscription_id, user=user).first()
-    if subscription is None:
-        raise Http404
+    subscription = get_object_or_404(Subscription, pk=subscription_id, user=user)
     subscription_services.unsubscribe(subscription, by=user)
     return Status(204, None)
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel
 
@@ -228,8 +229,6 @@ def create_claim(request: HttpRequest, prompt_id: Id, payload: ClaimIn | None = 
 def delete_claim(request: HttpRequest, claim_id: Id) -> Status[None]:
     user = signed_in(request)
     # Someone else's claim is a 404 like a missing one.
-    row = Claim.objects.filter(pk=claim_id, user=user).first()
-    if row is None:
-        raise Http404
+    row = get_object_or_404(Claim, pk=claim_id, user=user)
     prompt_services.drop_claim(row, by=user)
     return Status(204, None)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.core.validators import URLValidator
 from django.urls import reverse
-from ninja import Schema
+from ninja import P, PathEx, Schema
 from pydantic import (
     BaseModel,
     Field,
@@ -32,6 +32,8 @@ Format = Literal["html", "markdown", "text"]
 # missing. (NUL characters in any string never reach a schema: chapbook.site.nul refuses them.)
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# The same bounds for an id in the path (/works/{work_id}): out of range is a 422, not a 500.
+PathId = PathEx[int, P(ge=1, le=MAX_ID)]
 
 
 def page_of(items: Any, number: int, size: int) -> tuple[int, list[Any]]:

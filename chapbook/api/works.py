@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.cache import cache
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, JsonResponse
-from ninja import P, PathEx, Query, Router, Status
+from ninja import Query, Router, Status
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.responses import NinjaJSONEncoder
 
@@ -27,6 +27,7 @@ from chapbook.api.schemas import (
     Facets,
     FieldErrors,
     Message,
+    PathId,
     WorkDetail,
     WorkFilters,
     WorkIn,
@@ -62,7 +63,6 @@ from chapbook.works.services import (
 router = Router(tags=["works"])
 
 # Ids are BIGINTs: a larger number in the URL would overflow the query instead of missing.
-WorkId = PathEx[int, P(ge=1, le=2**63 - 1)]
 
 READ_ERRORS: dict[int, Any] = {404: Message}
 WRITE_ERRORS: dict[int, Any] = {400: Message, 401: Message, 403: Message, 404: Message, 422: FieldErrors}
@@ -254,7 +254,7 @@ def unique(values: Iterable[T]) -> list[T]:
     summary="A work with its chapters",
     openapi_extra=OPTIONAL_TOKEN_DOC,
 )
-def get_work(request: HttpRequest, work_id: WorkId) -> WorkDetail:
+def get_work(request: HttpRequest, work_id: PathId) -> WorkDetail:
     return work_detail(caller(request), work_id)
 
 
@@ -292,7 +292,7 @@ def create_work(request: HttpRequest, payload: WorkIn) -> Status[WorkDetail]:
 @router.patch(
     "/{work_id}", auth=token_required, response={200: WorkDetail, **WRITE_ERRORS}, summary="Change a work's metadata"
 )
-def edit_work(request: HttpRequest, work_id: WorkId, payload: WorkPatch) -> WorkDetail:
+def edit_work(request: HttpRequest, work_id: PathId, payload: WorkPatch) -> WorkDetail:
     user = signed_in(request)
     work = visible_work(user, work_id)
     # Before pseuds and tags are looked up: someone who may not edit the work gets a 403,
@@ -308,7 +308,7 @@ def edit_work(request: HttpRequest, work_id: WorkId, payload: WorkPatch) -> Work
     response={201: WorkDetail, **WRITE_ERRORS},
     summary="Add a chapter at the end",
 )
-def append_chapter(request: HttpRequest, work_id: WorkId, payload: ChapterIn) -> Status[WorkDetail]:
+def append_chapter(request: HttpRequest, work_id: PathId, payload: ChapterIn) -> Status[WorkDetail]:
     user = signed_in(request)
     work = visible_work(user, work_id)
     try:
@@ -322,7 +322,7 @@ def append_chapter(request: HttpRequest, work_id: WorkId, payload: ChapterIn) ->
 
 
 @router.delete("/{work_id}", auth=token_required, response={204: None, **WRITE_ERRORS}, summary="Delete a work")
-def remove_work(request: HttpRequest, work_id: WorkId) -> Status[None]:
+def remove_work(request: HttpRequest, work_id: PathId) -> Status[None]:
     user = signed_in(request)
     delete_work(visible_work(user, work_id), by=user)
     return Status(204, None)
