@@ -129,9 +129,8 @@ _local = threading.local()
 
 
 def for_thread(stem: Stemmer) -> Pairs:
-    """This thread's Pairs for a stemmer (each backend has its own tokens)."""
-    cache: dict[Stemmer, Pairs] = getattr(_local, "pairs", None) or {}
-    _local.pairs = cache
-    if stem not in cache:
-        cache[stem] = Pairs(stem)
-    return cache[stem]
+    """This thread's Pairs (its stemmer runs on the thread's own database connection)."""
+    pairs: Pairs | None = getattr(_local, "pairs", None)
+    if pairs is None or pairs._stem is not stem:
+        pairs = _local.pairs = Pairs(stem)
+    return pairs
