@@ -11,8 +11,12 @@ Two tables (migration 0001):
   one chapter, with positions: for phrases, the body's relevance and snippets. A
   tsvector keeps at most 256 positions of a word and none past 16,383, so one vector
   per work would lose phrases in long works; a piece this size keeps every position of
-  every word but "the". A phrase is looked for there only in works that have all its
-  words.
+  every word but "the". A phrase is confirmed in the pieces, whose cost is reading each
+  piece's vector (some 6 microseconds): either the few pieces in the archive that have
+  all its words, found by the pieces' GIN index (a remembered line: "the lighthouse
+  keeper owed her a song" has all its words in some 200 pieces), or, when those are many
+  ("for a long moment" has them in most), the pieces of each work that has all its words,
+  stopping at the first that holds it (`_phrase_works`).
 
 The text search configuration `chapbook_english` folds accents (`unaccent`) and stems
 English (Snowball) without a stop-word list, as FTS5 does on SQLite.
@@ -49,6 +53,10 @@ PHRASE_BONUS = 1.5
 # matching piece's vector, some 50 microseconds each) are left out: works rank by
 # their metadata alone, which the GIN indexes answer without reading the vectors.
 RANK_CAP = 300
+# A phrase whose words are all in at most this many pieces is looked for in those pieces
+# (the pieces' GIN index finds them); beyond it, work by work (`_phrase_works`). Reading
+# this many pieces is some 15 ms.
+PIECE_LIMIT = 2500
 BATCH = 200
 # Advisory lock keys: this plus the work's id ("search" in hex-speak, far above any id).
 LOCK_KEYS = 0x5EA5C4 << 40
@@ -68,37 +76,83 @@ def _exact_in_words(term: Term) -> bool:
     return term.field is None and text is not None and len(snippets.TOKEN.findall(text)) == 1
 
 
-def _term_check(term: Term, work: str, chunk: str) -> tuple[str, list[Any]]:
-    """SQL deciding whether a search_work row `w` matches the term."""
+def _pieces_of(chunk: str, works: str) -> str:
+    """The pieces of the works `works` names (`w.work_id`, `ANY(%s)`), as a table `c`.
+
+    `OFFSET 0` keeps the primary key the way in: beside a text condition, the planner
+    may otherwise take the pieces' GIN index, which for a common word is every piece in
+    the archive, to be rechecked one by one.
+    """
+    return f"(SELECT work_id, chapter, body FROM {chunk} WHERE work_id = {works} OFFSET 0) AS c"
+
+
+def _phrase_works(cursor: Any, chunk: str, query: Query, within: Sequence[int] | None) -> dict[str, list[int]]:
+    """For each phrase of the query whose words are all in few pieces, the works holding it.
+
+    Those pieces are found by the pieces' GIN index and read; the rest of the phrases are
+    confirmed work by work (`_term_check`), as are all of them when the filters leave
+    fewer works than it would read pieces.
+    """
+    limit = getattr(settings, "SEARCH_PG_PIECE_LIMIT", PIECE_LIMIT)
+    found: dict[str, list[int]] = {}
+    if within is not None and len(within) * 4 <= limit:
+        return found
+    for clause in query.clauses:
+        for term in clause.any_of:
+            text = _text(term)
+            if text is None or term.field is not None or _exact_in_words(term) or text in found:
+                continue
+            # Counting stops past the limit; the index answers it without reading a vector.
+            cursor.execute(f"SELECT count(*) FROM (SELECT FROM {chunk} WHERE body @@ {WORDS} LIMIT %s) AS c", [text, limit + 1])
+            if cursor.fetchone()[0] <= limit:
+                cursor.execute(f"SELECT array_agg(DISTINCT work_id) FROM {chunk} WHERE body @@ {PHRASE}", [text])
+                found[text] = cursor.fetchone()[0] or []
+    return found
+
+
+def _term_check(term: Term, work: str, chunk: str, found: dict[str, list[int]]) -> tuple[str, list[Any]]:
+    """SQL deciding whether a search_work row `w` matches the term.
+
+    `found`: for phrases already looked for in the pieces (`_phrase_works`), the works
+    whose text holds them.
+    """
     text = _text(term)
     if term.field is not None:
         return f"w.{COLUMN[term.field]} @@ {PHRASE}", [text]
     if _exact_in_words(term):
         return f"w.words @@ {WORDS}", [text]
+    fields = " OR ".join(f"w.{column} @@ q.p" for column in COLUMN.values())
+    if text in found:
+        return f"(w.work_id = ANY(%s::bigint[]) OR EXISTS (SELECT FROM (SELECT {PHRASE} AS p) AS q WHERE {fields}))", [found[text], text]
     # A phrase: in a metadata field, or in one piece of one chapter. `OFFSET 0` keeps the
     # pieces' check a subplan run for each work that gets this far, which stops at the
     # work's first piece holding the phrase. Without it the planner may hash the check
     # instead: every piece in the archive holding the words is read and tested first,
     # whatever the filters (`within`) left, and with no stopping at a work's first match.
     # Reading a piece's vector (TOAST) is most of the cost, some 6 microseconds.
-    fields = " OR ".join(f"w.{column} @@ q.p" for column in COLUMN.values())
     return (
         f"(w.words @@ {WORDS} AND EXISTS (SELECT FROM (SELECT {PHRASE} AS p) AS q"
-        f" WHERE {fields} OR EXISTS (SELECT FROM {chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p OFFSET 0)))",
+        f" WHERE {fields} OR EXISTS (SELECT FROM {_pieces_of(chunk, 'w.work_id')} WHERE c.body @@ q.p)))",
         [text, text],
     )
 
 
 def compile_query(
-    query: Query, work: str = "search_work", chunk: str = "search_chunk", within: Sequence[int] | None = None
+    query: Query,
+    work: str = "search_work",
+    chunk: str = "search_chunk",
+    within: Sequence[int] | None = None,
+    found: dict[str, list[int]] | None = None,
 ) -> tuple[str, list[Any]] | None:
     """SQL selecting the ids of the works matching `query`; user text only as parameters.
 
     `words @@ <tsquery>` comes first, a necessary condition the GIN index answers: every
     positive clause as the OR of its terms' words, every excluded plain word as `!`.
     Phrases and field terms are then checked on those rows alone, and only on the works
-    in `within` when it is given.
+    in `within` when it is given. `found` maps a phrase to the works whose text holds
+    it, where that is already known.
     """
+    found = found or {}
     positive: list[list[Term]] = []
     for clause in query.positive:
         terms = [t for t in clause.any_of if _text(t) is not None]
@@ -117,7 +171,7 @@ def compile_query(
         needs.append("(" + " || ".join([WORDS] * len(terms)) + ")")
         needs_params += [_text(t) for t in terms]
         if not all(_exact_in_words(t) for t in terms):
-            parts = [_term_check(t, work, chunk) for t in terms]
+            parts = [_term_check(t, work, chunk, found) for t in terms]
             checks.append("(" + " OR ".join(sql for sql, _ in parts) + ")")
             params += [p for _, ps in parts for p in ps]
     for terms in negative:
@@ -125,7 +179,7 @@ def compile_query(
             needs.append("!!(" + " || ".join([WORDS] * len(terms)) + ")")
             needs_params += [_text(t) for t in terms]
         else:
-            parts = [_term_check(t, work, chunk) for t in terms]
+            parts = [_term_check(t, work, chunk, found) for t in terms]
             checks.append("NOT (" + " OR ".join(sql for sql, _ in parts) + ")")
             params += [p for _, ps in parts for p in ps]
     narrow: list[str] = []
@@ -295,15 +349,16 @@ class PostgresBackend:
         empty = Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float64))
         if within is not None and not len(within):
             return empty
-        compiled = compile_query(query, self.work, self.chunk, within=None if within is None else within.tolist())
-        if compiled is None:
-            return empty
-        sql, params = compiled
         terms = [term for clause in query.positive for term in clause.any_of if _text(term)]
         any_text = [text for term in terms if (text := _text(term))]
         any_q = " || ".join([PHRASE] * len(any_text))
         cap = getattr(settings, "SEARCH_PG_RANK_CAP", RANK_CAP)
         with _index_scans() as cursor:
+            narrow = None if within is None else within.tolist()
+            compiled = compile_query(query, self.work, self.chunk, within=narrow, found=_phrase_works(cursor, self.chunk, query, narrow))
+            if compiled is None:
+                return empty
+            sql, params = compiled
             cursor.execute(f"SELECT array_agg(work_id ORDER BY work_id) FROM ({sql}) AS hits", params)
             found = cursor.fetchone()[0]
             if not found:
@@ -313,9 +368,9 @@ class PostgresBackend:
             if len(ids) <= cap:
                 cursor.execute(
                     f"SELECT array_agg(work_id), array_agg(rank) FROM (SELECT work_id, max(ts_rank(body, q)) AS rank"
-                    f" FROM {self.chunk}, (SELECT {any_q} AS q) AS query"
-                    f" WHERE work_id = ANY(%s) AND body @@ q GROUP BY work_id) AS ranked",
-                    [*any_text, ids.tolist()],
+                    f" FROM {_pieces_of(self.chunk, 'ANY(%s)')}, (SELECT {any_q} AS q) AS query"
+                    f" WHERE body @@ q GROUP BY work_id) AS ranked",
+                    [ids.tolist(), *any_text],
                 )
                 _add(ids, scores, *cursor.fetchone())
                 if scores.max(initial=0.0) > 0:
@@ -326,7 +381,7 @@ class PostgresBackend:
                     cursor.execute(
                         f"SELECT array_agg(w.work_id) FROM {self.work} w, (SELECT {PHRASE} AS p) AS q"
                         f" WHERE w.work_id = ANY(%s) AND ({fields}"
-                        f" OR EXISTS (SELECT FROM {self.chunk} c WHERE c.work_id = w.work_id AND c.body @@ q.p OFFSET 0))",
+                        f" OR EXISTS (SELECT FROM {_pieces_of(self.chunk, 'w.work_id')} WHERE c.body @@ q.p))",
                         [phrase, ids.tolist()],
                     )
                     phrased = cursor.fetchone()[0] or []
@@ -361,9 +416,9 @@ class PostgresBackend:
             any_q = " || ".join([PHRASE] * len(terms))
             with _index_scans() as cursor:
                 cursor.execute(
-                    f"SELECT DISTINCT work_id, chapter FROM {self.chunk}, (SELECT {any_q} AS q) AS query"
-                    f" WHERE work_id = ANY(%s) AND body @@ q ORDER BY work_id, chapter",
-                    [*terms, ids],
+                    f"SELECT DISTINCT work_id, chapter FROM {_pieces_of(self.chunk, 'ANY(%s)')}, (SELECT {any_q} AS q) AS query"
+                    f" WHERE body @@ q ORDER BY work_id, chapter",
+                    [ids, *terms],
                 )
                 for work_id, position in cursor.fetchall():
                     chapters.setdefault(work_id, []).append(position)
@@ -443,7 +498,7 @@ def _run_statements(statements: list[str], workers: int) -> None:
         with connection.cursor() as cursor:
             # A GIN build gathers entries in memory and writes them out each time it is
             # full: `words` is a hundred million entries and more.
-            memory = "2GB" if "_words_idx" in statement else "512MB"
+            memory = "2GB" if "_words_idx" in statement else "1GB" if "_body_idx" in statement else "512MB"
             cursor.execute(f"SET maintenance_work_mem = '{memory}'")
             cursor.execute(statement)
             cursor.execute("RESET maintenance_work_mem")
@@ -541,9 +596,8 @@ def create_statements(backend: PostgresBackend, *, indexes: bool = True) -> list
     return tables + (index_statements(backend) if indexes else [])
 
 
-# The pieces have no GIN index: every query of them names the works (their primary key).
 INDEXED = (("work", "title"), ("work", "summary"), ("work", "notes"), ("work", "tags"), ("work", "creators"),
-           ("work", "words"))  # fmt: skip
+           ("work", "words"), ("chunk", "body"))  # fmt: skip
 
 
 def index_statements(backend: PostgresBackend) -> list[str]:

@@ -1,0 +1,101 @@
+"""A phrase matches the same works whichever way PostgreSQL looks for it.
+
+PostgreSQL confirms a phrase in the chapter pieces either through the pieces' GIN index
+(when few pieces have all its words) or work by work (when many do); the limit between
+the two is `SEARCH_PG_PIECE_LIMIT`. Each test here runs with the limit at 0 (always work
+by work) and far above the archive (always through the index), and asserts the same
+answers. On SQLite the setting means nothing, and the same answers hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from chapbook.search.backend import get_backend
+from chapbook.works.models import Work
+from tests import test_search_backend
+from tests.test_search_backend import chapters, found, q, term
+
+pytestmark = pytest.mark.django_db
+
+post = test_search_backend.post
+
+ALWAYS_WORK_BY_WORK = 0
+ALWAYS_THE_INDEX = 1_000_000
+
+
+@pytest.fixture(params=[ALWAYS_WORK_BY_WORK, ALWAYS_THE_INDEX], ids=["work-by-work", "piece-index"])
+def piece_limit(request: Any, settings: Any) -> int:
+    settings.SEARCH_PG_PIECE_LIMIT = request.param
+    return int(request.param)
+
+
+@pytest.fixture
+def archive(post: Callable[..., Work]) -> dict[str, Work]:
+    return {
+        "in a row": post(title="In a row", chapters=chapters("Quiet.", "He looked at her for a long moment.")),
+        "apart": post(title="Apart", chapters=chapters("She waited for a long time. A long moment passed.")),
+        "title": post(title="For a Long Moment", chapters=chapters("Nothing here.")),
+        "summary": post(title="Summary", summary="<p>It lasted for a long moment.</p>", chapters=chapters("No.")),
+        "other": post(title="Other", chapters=chapters("The lighthouse keeper owed her a song.")),
+    }
+
+
+def test_a_phrase_finds_its_works_in_the_text_title_and_summary(archive: dict[str, Work], piece_limit: int) -> None:
+    assert found(q("for a long moment")) == {"In a row", "For a Long Moment", "Summary"}
+    assert found(q("the lighthouse keeper owed her a song")) == {"Other"}
+    assert found(q("keeper owed her a moment")) == set()
+
+
+def test_an_excluded_phrase_leaves_out_the_works_that_hold_it(archive: dict[str, Work], piece_limit: int) -> None:
+    assert found(q("long", exclude=("for a long moment",))) == {"Apart"}
+
+
+def test_a_phrase_or_a_word_finds_either(archive: dict[str, Work], piece_limit: int) -> None:
+    assert found(q(("keeper owed her", "summary"))) == {"Other", "Summary"}
+    assert found(q(("keeper owed her", term("long moment", "title")))) == {"Other", "For a Long Moment"}
+
+
+def test_a_phrase_within_filtered_works_finds_only_those(archive: dict[str, Work], piece_limit: int) -> None:
+    within = np.array(sorted([archive["in a row"].pk, archive["apart"].pk, archive["other"].pk]), dtype=np.int64)
+    hits = get_backend().match(q("for a long moment"), within=within)
+    # `within` is a hint a backend may ignore (SQLite does); the caller intersects.
+    assert set(hits.ids.tolist()) & set(within.tolist()) == {archive["in a row"].pk}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pieces and their GIN index")
+def test_the_piece_index_is_used_only_while_few_pieces_have_the_words(archive: dict[str, Work], settings: Any) -> None:
+    from chapbook.search import postgres
+
+    query = q("for a long moment")
+    with connection.cursor() as cursor:
+        settings.SEARCH_PG_PIECE_LIMIT = 100
+        assert postgres._phrase_works(cursor, "search_chunk", query, None) == {"for a long moment": [archive["in a row"].pk]}
+        # "In a row" and "Apart" have all four words in a piece: two pieces, over a limit of one.
+        settings.SEARCH_PG_PIECE_LIMIT = 1
+        assert postgres._phrase_works(cursor, "search_chunk", query, None) == {}
+        # A filter leaving fewer works than the limit's pieces: work by work, no probe.
+        settings.SEARCH_PG_PIECE_LIMIT = 100
+        assert postgres._phrase_works(cursor, "search_chunk", query, [archive["apart"].pk]) == {}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plans")
+def test_reading_the_pieces_of_named_works_goes_through_the_primary_key(archive: dict[str, Work]) -> None:
+    """A common word beside `work_id = ANY(...)` must not send the planner to the GIN
+    index, which would recheck every piece of the archive holding it."""
+    from chapbook.search import postgres
+
+    ids = [work.pk for work in archive.values()]
+    with postgres._index_scans() as cursor:
+        cursor.execute(
+            f"EXPLAIN SELECT work_id FROM {postgres._pieces_of('search_chunk', 'ANY(%s)')}"
+            f" WHERE body @@ plainto_tsquery('{postgres.CONFIG}', 'long')",
+            [ids],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "search_chunk_pkey" in plan
+    assert "search_chunk_body_idx" not in plan
