@@ -99,3 +99,30 @@ def test_reading_the_pieces_of_named_works_goes_through_the_primary_key(archive:
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "search_chunk_pkey" in plan
     assert "search_chunk_body_idx" not in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pieces and their GIN index")
+def test_a_count_of_pieces_cut_short_means_many_and_leaves_the_transaction_usable(
+    archive: dict[str, Work], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chapbook.search import postgres
+
+    settings.SEARCH_PG_PROBE_MS = 10
+    with postgres._index_scans() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        before = cursor.fetchone()[0]
+        assert postgres._few_pieces(cursor, "search_chunk", "lighthouse keeper", 100)
+        # A count slower than its time: as if the index had to merge enormous lists.
+        monkeypatch.setattr(postgres, "WORDS", f"(SELECT plainto_tsquery('{postgres.CONFIG}', %s) FROM pg_sleep(0.1))")
+        assert not postgres._few_pieces(cursor, "search_chunk", "lighthouse keeper", 100)
+        cursor.execute("SELECT current_setting('statement_timeout'), 1")
+        assert cursor.fetchone() == (before, 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pieces and their GIN index")
+def test_a_phrase_of_common_words_only_is_confirmed_work_by_work(archive: dict[str, Work]) -> None:
+    from chapbook.search import postgres
+
+    with connection.cursor() as cursor:
+        assert not postgres._few_pieces(cursor, "search_chunk", "for a", 1_000_000)
+        assert postgres._few_pieces(cursor, "search_chunk", "for a long", 1_000_000)

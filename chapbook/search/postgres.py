@@ -11,12 +11,18 @@ Two tables (migration 0001):
   one chapter, with positions: for phrases, the body's relevance and snippets. A
   tsvector keeps at most 256 positions of a word and none past 16,383, so one vector
   per work would lose phrases in long works; a piece this size keeps every position of
-  every word but "the". A phrase is confirmed in the pieces, whose cost is reading each
-  piece's vector (some 6 microseconds): either the few pieces in the archive that have
-  all its words, found by the pieces' GIN index (a remembered line: "the lighthouse
-  keeper owed her a song" has all its words in some 200 pieces), or, when those are many
-  ("for a long moment" has them in most), the pieces of each work that has all its words,
-  stopping at the first that holds it (`_phrase_works`).
+  every word. A piece's vector is kept in the table's own pages, compressed, rather
+  than out of line (`toast_tuple_target`): reading it then costs no lookups in a TOAST
+  table, and most 1,000-word pieces fit.
+
+A phrase is confirmed in the pieces, and reading a piece's vector is the cost (some 5
+microseconds). Either the few pieces in the archive that have all its less common words
+are read, found by the pieces' GIN index (a remembered line: "the lighthouse keeper owed
+her a song" has "lighthouse keeper owed song" in 62 of 820,000 pieces); or, when those
+are many ("for a long moment" has "long moment" in most), the pieces of each work that
+has all its words, stopping at the first that holds it (`_phrase_works`). Neither
+answers a phrase found in most works quickly: GIN keeps no positions, so each of those
+works is read. `"for a long moment"` in 83,000 works of 100,000 takes some 650 ms.
 
 The text search configuration `chapbook_english` folds accents (`unaccent`) and stems
 English (Snowball) without a stop-word list, as FTS5 does on SQLite.
@@ -33,16 +39,27 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
+from psycopg.errors import QueryCanceled
 
 from chapbook.lib.searchquery import Query, Term
 from chapbook.search import snippets
 from chapbook.search.backend import Hits, Snippet
-from chapbook.search.documents import Document, TagNames, chapter_text, listed_works, load_documents
+from chapbook.search.documents import (
+    Document,
+    TagNames,
+    chapter_text,
+    listed_works,
+    load_documents,
+)
+from chapbook.search.pairs import COMMON_WORDS
 from chapbook.works.models import Chapter
 
 CONFIG = "chapbook_english"
-CHUNK_WORDS = 2000
+# Smaller pieces are cheaper to confirm a phrase in work by work, which stops at the first
+# piece holding it: at 1,000 words rather than 2,000, "took a deep breath" in 6,882 works
+# took 31 ms rather than 51, with a GIN index a fifth bigger.
+CHUNK_WORDS = 1000
 COLUMN = {"title": "title", "summary": "summary", "notes": "notes", "tag": "tags", "creator": "creators"}
 # What a term found in a group of fields adds to a work's score, as on SQLite: the title
 # most, then tags and creators, then the summary and notes; the body's relevance adds at
@@ -57,6 +74,8 @@ RANK_CAP = 300
 # (the pieces' GIN index finds them); beyond it, work by work (`_phrase_works`). Reading
 # this many pieces is some 15 ms.
 PIECE_LIMIT = 2500
+# How long counting those pieces may take (`_few_pieces`).
+PROBE_MS = 20
 BATCH = 200
 # Advisory lock keys: this plus the work's id ("search" in hex-speak, far above any id).
 LOCK_KEYS = 0x5EA5C4 << 40
@@ -102,12 +121,41 @@ def _phrase_works(cursor: Any, chunk: str, query: Query, within: Sequence[int] |
             text = _text(term)
             if text is None or term.field is not None or _exact_in_words(term) or text in found:
                 continue
-            # Counting stops past the limit; the index answers it without reading a vector.
-            cursor.execute(f"SELECT count(*) FROM (SELECT FROM {chunk} WHERE body @@ {WORDS} LIMIT %s) AS c", [text, limit + 1])
-            if cursor.fetchone()[0] <= limit:
+            if _few_pieces(cursor, chunk, text, limit):
                 cursor.execute(f"SELECT array_agg(DISTINCT work_id) FROM {chunk} WHERE body @@ {PHRASE}", [text])
                 found[text] = cursor.fetchone()[0] or []
     return found
+
+
+COMMON = frozenset(COMMON_WORDS)
+
+
+def _few_pieces(cursor: Any, chunk: str, text: str, limit: int) -> bool:
+    """Whether at most `limit` pieces have all the phrase's less common words.
+
+    The common words are left out of the count: the GIN index would merge their lists,
+    each nearly every piece, for nothing. The index builds the whole list of pieces
+    before the count can stop, which for a phrase of frequent words ("took a deep
+    breath") is some 90 ms at 100,000 works, so the count gets PROBE_MS, and a count
+    cut short means many.
+    """
+    rarer = " ".join(word for word in text.split() if word.lower() not in COMMON)
+    if not rarer:
+        return False
+    milliseconds = getattr(settings, "SEARCH_PG_PROBE_MS", PROBE_MS)
+    cursor.execute("SELECT current_setting('statement_timeout')")
+    previous = cursor.fetchone()[0]
+    try:
+        with transaction.atomic():  # a savepoint: the cancelled count undoes the setting too
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{milliseconds}ms"])
+            cursor.execute(f"SELECT count(*) FROM (SELECT FROM {chunk} WHERE body @@ {WORDS} LIMIT %s) AS c", [rarer, limit + 1])
+            count = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+    except OperationalError as error:
+        if not isinstance(error.__cause__, QueryCanceled):
+            raise
+        return False
+    return bool(count <= limit)
 
 
 def _term_check(term: Term, work: str, chunk: str, found: dict[str, list[int]]) -> tuple[str, list[Any]]:
@@ -261,6 +309,16 @@ class PostgresBackend:
     def _insert(self, cursor: Any, docs: list[Document]) -> None:
         if not docs:
             return
+        # `words` reads the pieces just written back by work id. A table still being
+        # filled has no statistics: the planner guesses a fifth of a gigabyte-sized
+        # table for each work, and reads it with parallel workers and JIT-compiled
+        # code, some 70 ms a work. The primary key, plainly, while it runs.
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('jit'), current_setting('max_parallel_workers_per_gather'),"
+            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true),"
+            " set_config('max_parallel_workers_per_gather', '0', true)"
+        )
+        previous = cursor.fetchone()[:3]
         rows = [
             (doc.work_id, position, part, piece)
             for doc in docs
@@ -283,6 +341,11 @@ class PostgresBackend:
             f" FROM (SELECT %s::bigint AS id, {vector} AS title, {vector} AS summary, {vector} AS notes,"
             f" {vector} AS tags, {vector} AS creators) AS v",
             [(doc.work_id, doc.title, doc.summary, doc.notes, doc.tags, doc.creators) for doc in docs],
+        )
+        cursor.execute(
+            "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true),"
+            " set_config('max_parallel_workers_per_gather', %s, true)",
+            list(previous),
         )
 
     def reindex_all(self, progress: object = None) -> int:
@@ -449,15 +512,20 @@ def _index_scans() -> Iterator[Any]:
     The planner prices `body @@ query` on a sequential scan as one cheap comparison a
     row, not seeing that each row's vector is out of line (TOAST) and must be fetched
     and decompressed first; on a small table it then scans everything, several times
-    slower than the index. The setting is local to the transaction, and put back.
+    slower than the index. JIT compiling is off too: the planner's costs of reading the
+    pieces are high enough to compile, which takes longer (some 6 ms) than it saves.
+    The settings are local to the transaction, and put back.
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
-        previous = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('jit'),"
+            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
+        )
+        previous = cursor.fetchone()[:2]
         try:
             yield cursor
         finally:
-            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)", list(previous))
 
 
 def _add(ids: np.ndarray, scores: np.ndarray, found: list[int] | None, values: list[float] | None) -> None:
@@ -588,12 +656,21 @@ def create_statements(backend: PostgresBackend, *, indexes: bool = True) -> list
         f"CREATE TABLE {backend.chunk} (work_id bigint NOT NULL, chapter integer NOT NULL, part integer NOT NULL,"
         " body tsvector NOT NULL, PRIMARY KEY (work_id, chapter, part))",
         # ANALYZE counts every lexeme of the rows it samples (300 x the target), a
-        # thousand and more a work. The planner needs little of it: every query is an
-        # index scan (`_index_scans`).
-        f"ALTER TABLE {backend.work} ALTER COLUMN words SET STATISTICS 10",
+        # thousand and more a piece. The planner needs little of it for the pieces: every
+        # query of them is an index scan (`_index_scans`). For `words` it needs the
+        # common words' frequencies (about a second of ANALYZE at 100,000 works): a
+        # filtered search then intersects the GIN index's works with the filters' in
+        # the index (BitmapAnd) rather than reading every work that has the words.
+        f"ALTER TABLE {backend.work} ALTER COLUMN words SET STATISTICS 100",
         f"ALTER TABLE {backend.chunk} ALTER COLUMN body SET STATISTICS 10",
+        *tuning_statements(backend),
     ]
     return tables + (index_statements(backend) if indexes else [])
+
+
+def tuning_statements(backend: PostgresBackend) -> list[str]:
+    # Rows up to a page's size stay in the table's pages, compressed, rather than TOAST.
+    return [f"ALTER TABLE {backend.chunk} SET (toast_tuple_target = 8160)"]
 
 
 INDEXED = (("work", "title"), ("work", "summary"), ("work", "notes"), ("work", "tags"), ("work", "creators"),

@@ -39,7 +39,7 @@ def search_works(
     # The filters first, from the filter index (a few array operations), so the backend
     # checks a phrase only in the works they allow: a phrase within one fandom then costs
     # that fandom's works, not the archive's. find_works applies the filters again below.
-    within = matching_ids(filters, user=user) if backend.uses_within and _narrows(filters) else None
+    within = matching_ids(filters, user=user) if backend.uses_within and filters_narrow(filters) else None
     hits = backend.match(query, within=within)
     result = find_works(filters, user=user, page=page, page_size=page_size, facets=facets, hits=hits)
     return SearchResult(
@@ -51,7 +51,7 @@ def search_works(
     )
 
 
-def _narrows(filters: Filters) -> bool:
+def filters_narrow(filters: Filters) -> bool:
     """Whether the filters leave out any works (a guest's hidden restricted works aside)."""
     return replace(filters, sort="updated", order="") != Filters()
 
