@@ -126,3 +126,30 @@ def test_a_phrase_of_common_words_only_is_confirmed_work_by_work(archive: dict[s
     with connection.cursor() as cursor:
         assert not postgres._few_pieces(cursor, "search_chunk", "for a", 1_000_000)
         assert postgres._few_pieces(cursor, "search_chunk", "for a long", 1_000_000)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the migration changes PostgreSQL's tables only")
+def test_the_piece_index_migration_adds_the_index_and_settings_without_a_rebuild(archive: dict[str, Work]) -> None:
+    import importlib
+
+    from django.apps import apps as global_apps
+
+    migration = importlib.import_module("chapbook.search.migrations.0003_piece_index")
+
+    def state() -> tuple[bool, str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT FROM pg_indexes WHERE indexname = 'search_chunk_body_idx'),"
+                " coalesce(array_to_string((SELECT reloptions FROM pg_class WHERE relname = 'search_chunk'), ','), ''),"
+                " (SELECT attstattarget FROM pg_attribute WHERE attrelid = 'search_work'::regclass AND attname = 'words')"
+            )
+            return cursor.fetchone()
+
+    with connection.schema_editor() as editor:
+        migration.backward(global_apps, editor)
+    assert state() == (False, "", 10)
+    assert found(q("for a long moment")) == {"In a row", "For a Long Moment", "Summary"}
+    with connection.schema_editor() as editor:
+        migration.forward(global_apps, editor)
+    assert state() == (True, "toast_tuple_target=8160", 100)
+    assert found(q("the lighthouse keeper owed her a song")) == {"Other"}
