@@ -45,13 +45,7 @@ from psycopg.errors import QueryCanceled
 from chapbook.lib.searchquery import Query, Term
 from chapbook.search import snippets
 from chapbook.search.backend import Hits, Snippet
-from chapbook.search.documents import (
-    Document,
-    TagNames,
-    chapter_text,
-    listed_works,
-    load_documents,
-)
+from chapbook.search.documents import Document, TagNames, chapter_text, listed_works, load_documents
 from chapbook.search.pairs import COMMON_WORDS
 from chapbook.works.models import Chapter
 
@@ -74,8 +68,9 @@ RANK_CAP = 300
 # (the pieces' GIN index finds them); beyond it, work by work (`_phrase_works`). Reading
 # this many pieces is some 15 ms.
 PIECE_LIMIT = 2500
-# How long counting those pieces may take (`_few_pieces`).
+# How long counting those pieces may take (`_few_pieces`), and the words left out of it.
 PROBE_MS = 20
+COMMON = frozenset(COMMON_WORDS)
 BATCH = 200
 # Advisory lock keys: this plus the work's id ("search" in hex-speak, far above any id).
 LOCK_KEYS = 0x5EA5C4 << 40
@@ -125,9 +120,6 @@ def _phrase_works(cursor: Any, chunk: str, query: Query, within: Sequence[int] |
                 cursor.execute(f"SELECT array_agg(DISTINCT work_id) FROM {chunk} WHERE body @@ {PHRASE}", [text])
                 found[text] = cursor.fetchone()[0] or []
     return found
-
-
-COMMON = frozenset(COMMON_WORDS)
 
 
 def _few_pieces(cursor: Any, chunk: str, text: str, limit: int) -> bool:
