@@ -62,8 +62,6 @@ from chapbook.works.services import (
 
 router = Router(tags=["works"])
 
-# Ids are BIGINTs: a larger number in the URL would overflow the query instead of missing.
-
 READ_ERRORS: dict[int, Any] = {404: Message}
 WRITE_ERRORS: dict[int, Any] = {400: Message, 401: Message, 403: Message, 404: Message, 422: FieldErrors}
 

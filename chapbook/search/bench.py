@@ -216,8 +216,9 @@ def run(write: Callable[[str], None], *, repeat: int, port: int, http: bool, rei
     page_size = settings.WORKS_PER_PAGE
     write(
         f"\nQuery layer: search_works as the search page calls it (a guest, best match, facets, "
-        f"{page_size} a page), {repeat} runs each; of which match = the search backend finding the works (within the filters' works, as the page asks), "
-        f"snippets = highlighting the page's works. Goal: p95 ≤ {GOAL_MS:.0f} ms."
+        f"{page_size} a page), {repeat} runs each; of which match = the search backend finding the works "
+        f"(within the filters' works, as the page asks), snippets = highlighting the page's works. "
+        f"Goal: p95 ≤ {GOAL_MS:.0f} ms."
     )
     width = max(len(case.text) for case in cases) + 2
     write(

@@ -147,19 +147,16 @@ def _few_pieces(cursor: Any, chunk: str, text: str, limit: int) -> bool:
     if not rarer:
         return False
     milliseconds = getattr(settings, "SEARCH_PG_PROBE_MS", PROBE_MS)
-    cursor.execute("SELECT current_setting('statement_timeout')")
-    previous = cursor.fetchone()[0]
-    try:
-        with transaction.atomic():  # a savepoint: the cancelled count undoes the setting too
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{milliseconds}ms"])
-            cursor.execute(f"SELECT count(*) FROM (SELECT FROM {chunk} WHERE body @@ {WORDS} LIMIT %s) AS c", [rarer, limit + 1])
-            count = cursor.fetchone()[0]
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
-    except OperationalError as error:
-        if not isinstance(error.__cause__, QueryCanceled):
-            raise
-        return False
-    return bool(count <= limit)
+    count = None
+    with _locally(cursor, statement_timeout=f"{milliseconds}ms"):
+        try:
+            with transaction.atomic():  # a savepoint: a cancelled count leaves the transaction usable
+                cursor.execute(f"SELECT count(*) FROM (SELECT FROM {chunk} WHERE body @@ {WORDS} LIMIT %s) AS c", [rarer, limit + 1])
+                count = cursor.fetchone()[0]
+        except OperationalError as error:
+            if not isinstance(error.__cause__, QueryCanceled):
+                raise
+    return count is not None and count <= limit
 
 
 def _term_check(term: Term, work: str, chunk: str, found: dict[str, list[int]]) -> tuple[str, list[Any]]:
@@ -317,40 +314,30 @@ class PostgresBackend:
         # filled has no statistics: the planner guesses a fifth of a gigabyte-sized
         # table for each work, and reads it with parallel workers and JIT-compiled
         # code, some 70 ms a work. The primary key, plainly, while it runs.
-        cursor.execute(
-            "SELECT current_setting('enable_seqscan'), current_setting('jit'), current_setting('max_parallel_workers_per_gather'),"
-            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true),"
-            " set_config('max_parallel_workers_per_gather', '0', true)"
-        )
-        previous = cursor.fetchone()[:3]
-        rows = [
-            (doc.work_id, position, part, piece)
-            for doc in docs
-            for position, text in doc.chapters
-            for part, piece in enumerate(_pieces(text))
-        ]
-        if rows:
+        with _locally(cursor, enable_seqscan="off", jit="off", max_parallel_workers_per_gather="0"):
+            rows = [
+                (doc.work_id, position, part, piece)
+                for doc in docs
+                for position, text in doc.chapters
+                for part, piece in enumerate(_pieces(text))
+            ]
+            if rows:
+                cursor.executemany(
+                    f"INSERT INTO {self.chunk} (work_id, chapter, part, body) VALUES (%s, %s, %s, to_tsvector('{CONFIG}', %s))",
+                    rows,
+                )
+            # `words` gathers the lexemes already made, rather than parsing the text again.
+            vector = f"to_tsvector('{CONFIG}', %s)"
             cursor.executemany(
-                f"INSERT INTO {self.chunk} (work_id, chapter, part, body) VALUES (%s, %s, %s, to_tsvector('{CONFIG}', %s))",
-                rows,
+                f"INSERT INTO {self.work} (work_id, title, summary, notes, tags, creators, words)"
+                f" SELECT v.id, v.title, v.summary, v.notes, v.tags, v.creators, array_to_tsvector(ARRAY("
+                # array_to_tsvector sorts and drops repeats itself.
+                f"SELECT lexeme FROM (SELECT (unnest(v.title || v.summary || v.notes || v.tags || v.creators)).lexeme"
+                f" UNION ALL SELECT (unnest(c.body)).lexeme FROM {self.chunk} c WHERE c.work_id = v.id) AS l))"
+                f" FROM (SELECT %s::bigint AS id, {vector} AS title, {vector} AS summary, {vector} AS notes,"
+                f" {vector} AS tags, {vector} AS creators) AS v",
+                [(doc.work_id, doc.title, doc.summary, doc.notes, doc.tags, doc.creators) for doc in docs],
             )
-        # `words` gathers the lexemes already made, rather than parsing the text again.
-        vector = f"to_tsvector('{CONFIG}', %s)"
-        cursor.executemany(
-            f"INSERT INTO {self.work} (work_id, title, summary, notes, tags, creators, words)"
-            f" SELECT v.id, v.title, v.summary, v.notes, v.tags, v.creators, array_to_tsvector(ARRAY("
-            # array_to_tsvector sorts and drops repeats itself.
-            f"SELECT lexeme FROM (SELECT (unnest(v.title || v.summary || v.notes || v.tags || v.creators)).lexeme"
-            f" UNION ALL SELECT (unnest(c.body)).lexeme FROM {self.chunk} c WHERE c.work_id = v.id) AS l))"
-            f" FROM (SELECT %s::bigint AS id, {vector} AS title, {vector} AS summary, {vector} AS notes,"
-            f" {vector} AS tags, {vector} AS creators) AS v",
-            [(doc.work_id, doc.title, doc.summary, doc.notes, doc.tags, doc.creators) for doc in docs],
-        )
-        cursor.execute(
-            "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true),"
-            " set_config('max_parallel_workers_per_gather', %s, true)",
-            list(previous),
-        )
 
     def reindex_all(self, progress: object = None) -> int:
         """Fill fresh tables beside the live ones, index them, then swap them in.
@@ -520,16 +507,32 @@ def _index_scans() -> Iterator[Any]:
     pieces are high enough to compile, which takes longer (some 6 ms) than it saves.
     The settings are local to the transaction, and put back.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('enable_seqscan'), current_setting('jit'),"
-            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
-        )
-        previous = cursor.fetchone()[:2]
-        try:
-            yield cursor
-        finally:
-            cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)", list(previous))
+    with transaction.atomic(), connection.cursor() as cursor, _locally(cursor, enable_seqscan="off", jit="off"):
+        yield cursor
+
+
+@contextmanager
+def _locally(cursor: Any, **values: str) -> Iterator[None]:
+    """These settings for the block, local to the transaction, then put back.
+
+    A block that raises leaves them as they are: the rollback that follows undoes them.
+    """
+    names = list(values)
+    # One query: the select list reads the settings before it sets them.
+    cursor.execute(
+        "SELECT " + ", ".join(["current_setting(%s)"] * len(names) + [SET] * len(names)),
+        [*names, *_pairs(names, list(values.values()))],
+    )
+    previous = list(cursor.fetchone()[: len(names)])
+    yield
+    cursor.execute("SELECT " + ", ".join([SET] * len(names)), _pairs(names, previous))
+
+
+SET = "set_config(%s, %s, true)"
+
+
+def _pairs(names: list[str], values: list[str]) -> list[str]:
+    return [item for pair in zip(names, values) for item in pair]
 
 
 def _add(ids: np.ndarray, scores: np.ndarray, found: list[int] | None, values: list[float] | None) -> None:
