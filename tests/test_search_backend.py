@@ -548,3 +548,32 @@ def test_snippets_for_a_page(post: Callable[..., Work]) -> None:
 def test_the_backend_fits_the_database() -> None:
     name = type(get_backend()).__name__
     assert name == ("PostgresBackend" if connection.vendor == "postgresql" else "SQLiteBackend")
+
+
+def test_a_snippet_comes_from_the_chapter_holding_the_most_terms(post: Callable[..., Work]) -> None:
+    work = post(
+        title="Most",
+        chapters=chapters("The harbour.", "Nothing.", "She reminded him of the harbour.", "The harbour reminded her."),
+    )
+    found_snippet = snippet(q("remind", "harbour"), work)
+    assert found_snippet.chapter == 3
+    assert "<mark>reminded</mark>" in found_snippet.html
+
+
+def test_a_work_whose_text_does_not_match_gets_a_snippet_from_its_fields_beside_one_that_does(
+    post: Callable[..., Work],
+) -> None:
+    in_text = post(title="Text", chapters=chapters("A lighthouse at dusk."))
+    in_summary = post(title="Summary", summary="<p>Lighthouse stories.</p>", chapters=chapters("Nothing here."))
+    result = get_backend().snippets(q("lighthouse"), [in_text.pk, in_summary.pk])
+    assert result[in_text.pk].chapter == 1
+    assert result[in_summary.pk].chapter is None
+    assert "<mark>Lighthouse</mark>" in result[in_summary.pk].html
+
+
+def test_a_phrase_of_common_words_is_marked_after_hundreds_of_words_starting_like_them(post: Callable[..., Work]) -> None:
+    """Only the places where a phrase could start count towards the candidates' limit."""
+    text = "Anna ate apples again and again. " * 80 + "Then she took a deep breath."
+    work = post(title="Apples", chapters=chapters(text))
+    found_snippet = snippet(q(term("took a deep breath")), work)
+    assert "<mark>took a deep breath</mark>" in found_snippet.html

@@ -459,41 +459,55 @@ class PostgresBackend:
         return Hits(ids=ids, scores=scores)
 
     def snippets(self, query: Query, work_ids: Sequence[int]) -> dict[int, Snippet]:
+        """Each work's passage from its chapter holding the most terms, else from its fields.
+
+        Only that chapter is read (the pieces say which it is), and the other fields only
+        for the works whose text did not match: a chapter's text is the costly read.
+        """
         ids = sorted({int(pk) for pk in work_ids})
-        terms = [text for clause in query.positive for term in clause.any_of if term.field is None and (text := _text(term))]
         if not ids:
             return {}
-        docs = {doc.work_id: doc for doc in load_documents(ids, chapters=False)}
-        chapters: dict[int, list[int]] = {}
-        if terms:
-            # Only the chapters that hold a term are read and searched for a passage.
-            any_q = " || ".join([PHRASE] * len(terms))
-            with _index_scans() as cursor:
-                cursor.execute(
-                    f"SELECT DISTINCT work_id, chapter FROM {_pieces_of(self.chunk, 'ANY(%s)')}, (SELECT {any_q} AS q) AS query"
-                    f" WHERE body @@ q ORDER BY work_id, chapter",
-                    [ids, *terms],
-                )
-                for work_id, position in cursor.fetchall():
-                    chapters.setdefault(work_id, []).append(position)
-        # The first few chapters that match, which is where the passage will be.
-        wanted = [(pk, position) for pk, positions in chapters.items() for position in positions[:3]]
-        texts: dict[int, list[tuple[int, str]]] = {}
-        if wanted:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT c.work_id, c.position, c.title, c.html FROM {Chapter._meta.db_table} c"
-                    " JOIN unnest(%s::bigint[], %s::integer[]) AS w(work_id, position)"
-                    " ON c.work_id = w.work_id AND c.position = w.position ORDER BY c.work_id, c.position",
-                    [[pk for pk, _ in wanted], [position for _, position in wanted]],
-                )
-                for pk, position, title, html in cursor.fetchall():
-                    texts.setdefault(pk, []).append((position, chapter_text(title, html)))
-        sources = {
-            pk: snippets.Source(doc.title, doc.summary, doc.notes, doc.tags, doc.creators, texts.get(pk, []))
-            for pk, doc in docs.items()
-        }
-        return snippets.build(query, sources, stem)
+        terms = [text for clause in query.positive for term in clause.any_of if term.field is None and (text := _text(term))]
+        texts = self._chapter_texts(self._best_chapters(ids, terms)) if terms else {}
+        found = snippets.build(query, {pk: snippets.Source(chapters=[chapter]) for pk, chapter in texts.items()}, stem)
+        rest = [pk for pk in ids if pk not in found]
+        if rest:
+            sources = {
+                doc.work_id: snippets.Source(doc.title, doc.summary, doc.notes, doc.tags, doc.creators)
+                for doc in load_documents(rest, chapters=False)
+            }
+            found.update(snippets.build(query, sources, stem))
+        return found
+
+    def _best_chapters(self, ids: list[int], terms: list[str]) -> dict[int, int]:
+        """Each work's chapter holding the most of the terms (the first of those), if any."""
+        held = " + ".join(f"bool_or(body @@ q{i})::int" for i in range(len(terms)))
+        queries = ", ".join(f"{PHRASE} AS q{i}" for i in range(len(terms)))
+        any_q = " || ".join(f"q{i}" for i in range(len(terms)))
+        with _index_scans() as cursor:
+            cursor.execute(
+                f"SELECT work_id, chapter, {held} FROM {_pieces_of(self.chunk, 'ANY(%s)')}, (SELECT {queries}) AS query"
+                f" WHERE body @@ ({any_q}) GROUP BY work_id, chapter ORDER BY work_id, chapter",
+                [ids, *terms],
+            )
+            best: dict[int, tuple[int, int]] = {}
+            for work_id, position, count in cursor.fetchall():
+                if count > best.get(work_id, (0, 0))[1]:
+                    best[work_id] = (position, count)
+        return {work_id: position for work_id, (position, _) in best.items()}
+
+    def _chapter_texts(self, chapters: dict[int, int]) -> dict[int, tuple[int, str]]:
+        """(position, text) of the chosen chapter of each work."""
+        if not chapters:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.work_id, c.position, c.title, c.html FROM {Chapter._meta.db_table} c"
+                " JOIN unnest(%s::bigint[], %s::integer[]) AS w(work_id, position)"
+                " ON c.work_id = w.work_id AND c.position = w.position",
+                [list(chapters), list(chapters.values())],
+            )
+            return {pk: (position, chapter_text(title, html)) for pk, position, title, html in cursor.fetchall()}
 
 
 @contextmanager

@@ -133,26 +133,39 @@ class _Pick:
 
 
 def _candidates(pick: _Pick) -> set[str]:
-    """Folded tokens of the text that could have one of the terms' stems."""
-    prefixes = {fold(_prefix(s)) for t in pick.terms for s in t.stems}
+    """Folded tokens of the text that could have one of the terms' stems.
+
+    A term can only start where a word starts like its first stem; a phrase's other
+    words are then the tokens that follow those places (as `_match_at` walks them), so
+    a phrase of common words ("took a deep breath") does not collect every word
+    starting with "a", which also pushed its later places out of the first MAX_CANDIDATES.
+    """
     words: set[str] = set()
     if len(pick.folded) == len(pick.text):
-        # Folding kept every offset (it nearly always does): look where a stem could start.
-        # Each prefix on its own (a scan for its literal), the first places of all merged.
-        places: set[int] = set()
-        for prefix in prefixes:
+        # Folding kept every offset (it nearly always does): look where a term could start.
+        # Each prefix on its own (a scan for its literal), the first places of all merged,
+        # each with how many tokens the longest term starting there needs.
+        needs: dict[str, int] = {}
+        for term in pick.terms:
+            prefix = fold(_prefix(term.stems[0]))
+            needs[prefix] = max(needs.get(prefix, 0), len(term.stems))
+        places: dict[int, int] = {}
+        for prefix, length in needs.items():
             for count, found in enumerate(_starts(prefix).finditer(pick.folded)):
                 if count == MAX_CANDIDATES:
                     break
-                places.add(found.start())
+                places[found.start()] = max(places.get(found.start(), 0), length)
         for start in sorted(places)[:MAX_CANDIDATES]:
             match = TOKEN.match(pick.text, start)
-            if match is not None:
-                token = fold(match.group())
+            for _ in range(places[start]):
+                if match is None:
+                    break
+                token = _fold_token(match.group())
                 pick.tokens[match.start()] = (match.end(), token)
                 words.add(token)
+                match = TOKEN.search(pick.text, match.end())
     else:
-        starts = tuple(prefixes)
+        starts = tuple({fold(_prefix(s)) for t in pick.terms for s in t.stems})
         for match in TOKEN.finditer(pick.text):
             token = fold(match.group())
             if token.startswith(starts):
@@ -161,6 +174,12 @@ def _candidates(pick: _Pick) -> set[str]:
                 if len(pick.tokens) == MAX_CANDIDATES:
                     break
     return words
+
+
+@functools.lru_cache(maxsize=65536)
+def _fold_token(token: str) -> str:
+    """A word folded: the same few words (a, and, the) come up on every page."""
+    return fold(token)
 
 
 def _match_at(pick: _Pick, start: int, term: _Term, stems: dict[str, tuple[str, ...]]) -> int | None:
