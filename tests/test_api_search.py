@@ -12,6 +12,8 @@ from chapbook.api.search import EMPTY_QUERY, SearchSort
 from chapbook.lib.searchquery import NOTE_CUT, NOTE_NOTHING
 from chapbook.listings.query import FACET_TYPES, SEARCH_SORTS
 from chapbook.people.models import User
+from chapbook.search.backend import SearchTooSlow, get_backend
+from chapbook.search.services import NOTE_TOO_SLOW
 from chapbook.works.models import Work
 from tests.test_api_works import SUMMARY_FIELDS, api_as
 from tests.test_search_pages import HOSTILE, archive  # noqa: F401 (the fixture)
@@ -97,6 +99,16 @@ def test_an_empty_query_says_what_to_do(db: None) -> None:
 @pytest.mark.usefixtures("archive")
 def test_a_query_with_nothing_to_search_for_is_an_empty_page_with_a_note() -> None:
     assert search({"q": "the of"}) == {"count": 0, "items": [], "notes": [NOTE_NOTHING]}
+
+
+@pytest.mark.usefixtures("archive")
+def test_a_search_that_runs_out_of_time_is_an_empty_page_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    def too_slow(self: Any, query: Any, within: Any = None) -> Any:
+        raise SearchTooSlow
+
+    monkeypatch.setattr(type(get_backend()), "match", too_slow)
+
+    assert search({"q": "dragon"}) == {"count": 0, "items": [], "notes": [NOTE_TOO_SLOW]}
 
 
 @pytest.mark.usefixtures("archive")

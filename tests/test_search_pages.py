@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from chapbook.lib.searchquery import NOTE_CUT, NOTE_NOTHING, NOTE_ONLY_EXCLUDED
 from chapbook.people.models import User
+from chapbook.search.backend import SearchTooSlow, get_backend
+from chapbook.search.services import NOTE_TOO_SLOW
 from chapbook.works.models import Work
 from tests.conftest import default_tags, listed_titles, make_user, queries_for
 
@@ -428,3 +430,15 @@ def test_it_finds_ten_works_in_as_many_queries_as_two(
 @pytest.mark.usefixtures("archive")
 def test_a_query_with_nothing_to_search_for_costs_a_guest_no_query(client: Client) -> None:
     assert queries_for(client, f"{URL}?q=the+of") == 0
+
+
+@pytest.mark.usefixtures("archive")
+def test_a_search_that_runs_out_of_time_is_an_empty_page_that_says_so(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    def too_slow(self: Any, query: Any, within: Any = None) -> Any:
+        raise SearchTooSlow
+
+    monkeypatch.setattr(type(get_backend()), "match", too_slow)
+    content = page(client, {"q": "dragon"})
+
+    assert f'<li class="message warning">{NOTE_TOO_SLOW}</li>' in content
+    assert "0 works found" in content

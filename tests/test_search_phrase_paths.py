@@ -3,8 +3,8 @@
 PostgreSQL confirms a phrase in the chapter pieces either through the pieces' GIN index
 (when few pieces have all its words) or work by work (when many do); the limit between
 the two is `SEARCH_PG_PIECE_LIMIT`. Each test here runs with the limit at 0 (always work
-by work) and far above the archive (always through the index), and asserts the same
-answers. On SQLite the setting means nothing, and the same answers hold.
+by work) and far above the archive (always through the index), filters or not, and
+asserts the same answers. On SQLite the setting means nothing, and the same answers hold.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from chapbook.search.backend import get_backend
+from chapbook.search.backend import SearchTooSlow, get_backend
 from chapbook.works.models import Work
 from tests import test_search_backend
 from tests.test_search_backend import chapters, found, q, term
@@ -31,6 +31,8 @@ ALWAYS_THE_INDEX = 1_000_000
 @pytest.fixture(params=[ALWAYS_WORK_BY_WORK, ALWAYS_THE_INDEX], ids=["work-by-work", "piece-index"])
 def piece_limit(request: Any, settings: Any) -> int:
     settings.SEARCH_PG_PIECE_LIMIT = request.param
+    # However few works the filters leave, the pieces are counted (and below the limit, the index used).
+    settings.SEARCH_PG_FEW_WORKS = 0
     return int(request.param)
 
 
@@ -78,9 +80,12 @@ def test_the_piece_index_is_used_only_while_few_pieces_have_the_words(archive: d
         # "In a row" and "Apart" have all four words in a piece: two pieces, over a limit of one.
         settings.SEARCH_PG_PIECE_LIMIT = 1
         assert postgres._phrase_works(cursor, "search_chunk", query, None) == {}
-        # A filter leaving fewer works than the limit's pieces: work by work, no probe.
+        # A filter leaving few works: work by work, no count.
         settings.SEARCH_PG_PIECE_LIMIT = 100
-        assert postgres._phrase_works(cursor, "search_chunk", query, [archive["apart"].pk]) == {}
+        within = [archive["in a row"].pk, archive["apart"].pk]
+        assert postgres._phrase_works(cursor, "search_chunk", query, within) == {}
+        settings.SEARCH_PG_FEW_WORKS = 1
+        assert postgres._phrase_works(cursor, "search_chunk", query, within) == {"for a long moment": [archive["in a row"].pk]}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plans")
@@ -153,3 +158,25 @@ def test_the_piece_index_migration_adds_the_index_and_settings_without_a_rebuild
         migration.forward(global_apps, editor)
     assert state() == (True, "toast_tuple_target=8160", 100)
     assert found(q("the lighthouse keeper owed her a song")) == {"Other"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statement timeout")
+def test_a_search_over_its_time_is_too_slow_and_leaves_the_connection_as_it_was(
+    archive: dict[str, Work], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chapbook.search import postgres
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        before = cursor.fetchone()[0]
+    settings.SEARCH_TIMEOUT_MS = 50
+    # Every search statement slower than its time, as a phrase read in every work would be.
+    monkeypatch.setattr(postgres, "WORDS", f"(SELECT plainto_tsquery('{postgres.CONFIG}', %s) FROM pg_sleep(0.2))")
+    with pytest.raises(SearchTooSlow):
+        get_backend().match(q("for a long moment"))
+
+    monkeypatch.undo()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        assert cursor.fetchone()[0] == before
+    assert found(q("for a long moment")) == {"In a row", "For a Long Moment", "Summary"}

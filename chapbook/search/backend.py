@@ -28,6 +28,10 @@ class Snippet:
     chapter: int | None = None
 
 
+class SearchTooSlow(Exception):
+    """A query ran out of its time (`SEARCH_TIMEOUT_MS`) before it was answered."""
+
+
 class SearchBackend(Protocol):
     # Whether `match` does less work when given `within`; if not, callers need not
     # compute it (it costs a look at the filter index, one query).
@@ -46,7 +50,8 @@ class SearchBackend(Protocol):
 
         `within`, ascending work ids (the works a search's filters allow), lets the backend
         leave out every other work, and skip checking them. It may also ignore it: the
-        caller intersects the hits with the filters either way.
+        caller intersects the hits with the filters either way. Raises SearchTooSlow when
+        a query runs out of time.
         """
 
     def snippets(self, query: Query, work_ids: Sequence[int]) -> dict[int, Snippet]:

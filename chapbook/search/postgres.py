@@ -44,7 +44,7 @@ from psycopg.errors import QueryCanceled
 
 from chapbook.lib.searchquery import Query, Term
 from chapbook.search import snippets
-from chapbook.search.backend import Hits, Snippet
+from chapbook.search.backend import Hits, SearchTooSlow, Snippet
 from chapbook.search.documents import Document, TagNames, chapter_text, listed_works, load_documents
 from chapbook.search.pairs import COMMON_WORDS
 from chapbook.works.models import Chapter
@@ -70,8 +70,19 @@ RANK_CAP = 300
 PIECE_LIMIT = 2500
 # How long counting those pieces may take (`_few_pieces`), and the words left out of it.
 PROBE_MS = 20
+# Filters leaving at most this many works have their phrases confirmed work by work,
+# without counting pieces first: the count would cost about what it saves. Measured at
+# 100,000 works, within the biggest fandom's 6,882: the rare phrase 42 ms work by work and
+# 40 ms after its count; "took a deep breath" 124 ms, and 149 after a count that gave up.
+FEW_WORKS = 8000
 COMMON = frozenset(COMMON_WORDS)
 BATCH = 200
+# No statement of a search may take longer (`SEARCH_TIMEOUT_MS`): a phrase of common
+# words that is in few works, or in none, is confirmed by reading every piece of every
+# work holding its words ("she looked at the door": 2.1 s at 100,000 works, 95 found;
+# four such phrases ORed, 5.6 s), and grows with the archive. Past it the reader is told
+# to narrow the search, and the connection is free again.
+TIMEOUT_MS = 10_000
 # Advisory lock keys: this plus the work's id ("search" in hex-speak, far above any id).
 LOCK_KEYS = 0x5EA5C4 << 40
 PHRASE = f"phraseto_tsquery('{CONFIG}', %s)"
@@ -105,11 +116,11 @@ def _phrase_works(cursor: Any, chunk: str, query: Query, within: Sequence[int] |
 
     Those pieces are found by the pieces' GIN index and read; the rest of the phrases are
     confirmed work by work (`_term_check`), as are all of them when the filters leave
-    fewer works than it would read pieces.
+    few works (FEW_WORKS).
     """
     limit = getattr(settings, "SEARCH_PG_PIECE_LIMIT", PIECE_LIMIT)
     found: dict[str, list[int]] = {}
-    if within is not None and len(within) * 4 <= limit:
+    if within is not None and len(within) <= getattr(settings, "SEARCH_PG_FEW_WORKS", FEW_WORKS):
         return found
     for clause in query.clauses:
         for term in clause.any_of:
@@ -218,7 +229,9 @@ def compile_query(
     params: list[Any] = []
     for terms in positive:
         needs.append("(" + " || ".join([WORDS] * len(terms)) + ")")
-        needs_params += [_text(t) for t in terms]
+        # A phrase's common words are left to its check: their lists in the index are
+        # nearly every work, merged for nothing.
+        needs_params += [_rarer(text) or text for t in terms if (text := _text(t))]
         if not all(_exact_in_words(t) for t in terms):
             parts = [_term_check(t, work, chunk, found) for t in terms]
             checks.append("(" + " OR ".join(sql for sql, _ in parts) + ")")
@@ -400,6 +413,14 @@ class PostgresBackend:
         and a summary match (2) differ by less than the body's 0 to 1, so scaling by
         another best work can swap two works scored that way.
         """
+        try:
+            return self._match(query, within)
+        except OperationalError as error:
+            if isinstance(error.__cause__, QueryCanceled):
+                raise SearchTooSlow from error
+            raise
+
+    def _match(self, query: Query, within: np.ndarray | None) -> Hits:
         empty = Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float64))
         if within is not None and not len(within):
             return empty
@@ -407,7 +428,7 @@ class PostgresBackend:
         any_text = [text for term in terms if (text := _text(term))]
         any_q = " || ".join([PHRASE] * len(any_text))
         cap = getattr(settings, "SEARCH_PG_RANK_CAP", RANK_CAP)
-        with _index_scans() as cursor:
+        with _index_scans(timeout=True) as cursor:
             narrow = None if within is None else within.tolist()
             compiled = compile_query(query, self.work, self.chunk, within=narrow, found=_phrase_works(cursor, self.chunk, query, narrow))
             if compiled is None:
@@ -511,7 +532,7 @@ class PostgresBackend:
 
 
 @contextmanager
-def _index_scans() -> Iterator[Any]:
+def _index_scans(timeout: bool = False) -> Iterator[Any]:
     """A cursor whose queries read the GIN indexes rather than every row.
 
     The planner prices `body @@ query` on a sequential scan as one cheap comparison a
@@ -519,9 +540,13 @@ def _index_scans() -> Iterator[Any]:
     and decompressed first; on a small table it then scans everything, several times
     slower than the index. JIT compiling is off too: the planner's costs of reading the
     pieces are high enough to compile, which takes longer (some 6 ms) than it saves.
-    The settings are local to the transaction, and put back.
+    The settings are local to the transaction, and put back. With `timeout`, each
+    statement also gets at most SEARCH_TIMEOUT_MS.
     """
-    with transaction.atomic(), connection.cursor() as cursor, _locally(cursor, enable_seqscan="off", jit="off"):
+    values = {"enable_seqscan": "off", "jit": "off"}
+    if timeout:
+        values["statement_timeout"] = f"{getattr(settings, 'SEARCH_TIMEOUT_MS', TIMEOUT_MS)}ms"
+    with transaction.atomic(), connection.cursor() as cursor, _locally(cursor, **values):
         yield cursor
 
 

@@ -9,7 +9,9 @@ from django.db import transaction
 
 from chapbook.lib.searchquery import Query, parse
 from chapbook.listings.query import FacetCount, Filters, find_works, matching_ids
-from chapbook.search.backend import Snippet, get_backend
+from chapbook.search.backend import SearchTooSlow, Snippet, get_backend
+
+NOTE_TOO_SLOW = "This search took too long to answer. Add a rarer word, or narrow it with filters (a fandom, a rating, a date)."
 
 
 @dataclass
@@ -27,7 +29,8 @@ def search_works(
     """One page of the works matching the reader's query and filters, best match first by default.
 
     An empty query is a filtered listing. A query with nothing left to search for (only
-    stop words or punctuation) finds nothing and says why in `query.notes`.
+    stop words or punctuation), or that runs out of time, finds nothing and says why in
+    `query.notes`.
     """
     query = parse(text)
     if not text.strip():
@@ -40,7 +43,10 @@ def search_works(
     # checks a phrase only in the works they allow: a phrase within one fandom then costs
     # that fandom's works, not the archive's. find_works applies the filters again below.
     within = matching_ids(filters, user=user) if backend.uses_within and filters_narrow(filters) else None
-    hits = backend.match(query, within=within)
+    try:
+        hits = backend.match(query, within=within)
+    except SearchTooSlow:
+        return SearchResult(query=replace(query, notes=(*query.notes, NOTE_TOO_SLOW)), count=0, ids=[])
     result = find_works(filters, user=user, page=page, page_size=page_size, facets=facets, hits=hits)
     return SearchResult(
         query=query,
