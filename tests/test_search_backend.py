@@ -577,3 +577,17 @@ def test_a_phrase_of_common_words_is_marked_after_hundreds_of_words_starting_lik
     work = post(title="Apples", chapters=chapters(text))
     found_snippet = snippet(q(term("took a deep breath")), work)
     assert "<mark>took a deep breath</mark>" in found_snippet.html
+
+
+
+def test_words_joined_by_punctuation_are_found_as_typed_and_one_by_one(post: Callable[..., Work]) -> None:
+    post(
+        title="Joined",
+        chapters=chapters("The U.S. Marshals paid 3.14 each; write to x@y.com before 10:30."),
+        tags=default_tags(relationships=["Kirk/Spock"]),
+    )
+    post(title="Apart", chapters=chapters("Kirk met Spock in the U S; pi is 3 14."))
+    for text in ('tag:"Kirk/Spock"', "tag:Spock", '"Marshals paid 3.14"', '"x@y.com"', "10:30"):
+        assert found(parse(text)) == {"Joined"}, text
+    assert found(parse('"U.S. Marshals"')) == {"Joined"}
+    assert found(parse("Kirk/Spock")) == {"Joined", "Apart"}
