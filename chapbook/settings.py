@@ -269,6 +269,10 @@ FILTER_INDEX_DIR = Path(env_str("CHAPBOOK_FILTER_INDEX_DIR", str(HOME / "index")
 FILTER_INDEX_SNAPSHOT_MIN = env_int("CHAPBOOK_FILTER_INDEX_SNAPSHOT_MIN", 5000)
 FILTER_INDEX_DELTA_MAX = env_int("CHAPBOOK_FILTER_INDEX_DELTA_MAX", 2000)
 
+# The longest any one statement of a search may run on PostgreSQL before the reader is
+# told to narrow it (chapbook/search/postgres.py, TIMEOUT_MS).
+SEARCH_TIMEOUT_MS = env_int("CHAPBOOK_SEARCH_TIMEOUT_MS", 10_000)
+
 # Comment limits (chapbook/feedback/ratelimit.py, spam.py): how many comments each kind of
 # commenter may post per window, as AO3 limits new accounts; guests count per address.
 CHAPBOOK_COMMENT_RATE_WINDOW = env_int("CHAPBOOK_COMMENT_RATE_WINDOW", 900)
