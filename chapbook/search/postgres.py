@@ -195,7 +195,7 @@ def _term_check(term: Term, work: str, chunk: str, found: dict[str, list[int]]) 
     return (
         f"(w.words @@ {WORDS} AND EXISTS (SELECT FROM (SELECT {PHRASE} AS p) AS q"
         f" WHERE {fields} OR EXISTS (SELECT FROM {_pieces_of(chunk, 'w.work_id')} WHERE c.body @@ q.p)))",
-        [text, text],
+        [_rarer(text) or text, text],
     )
 
 
