@@ -178,7 +178,7 @@ def _term_check(term: Term, work: str, chunk: str, found: dict[str, list[int]]) 
     `found`: for phrases already looked for in the pieces (`_phrase_works`), the works
     whose text holds them.
     """
-    text = _text(term)
+    text = _text(term) or ""  # never empty: compile_query passes terms with words only
     if term.field is not None:
         return f"w.{COLUMN[term.field]} @@ {PHRASE}", [text]
     if _exact_in_words(term):
