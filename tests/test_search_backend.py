@@ -579,7 +579,6 @@ def test_a_phrase_of_common_words_is_marked_after_hundreds_of_words_starting_lik
     assert "<mark>took a deep breath</mark>" in found_snippet.html
 
 
-
 def test_words_joined_by_punctuation_are_found_as_typed_and_one_by_one(post: Callable[..., Work]) -> None:
     post(
         title="Joined",

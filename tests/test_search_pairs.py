@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from hypothesis import HealthCheck, assume, given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, assume, given, settings as hypothesis_settings, strategies as st
 
 from chapbook.lib.searchquery import parse
 from chapbook.search import pairs as word_pairs
