@@ -269,8 +269,9 @@ FILTER_INDEX_DIR = Path(env_str("CHAPBOOK_FILTER_INDEX_DIR", str(HOME / "index")
 FILTER_INDEX_SNAPSHOT_MIN = env_int("CHAPBOOK_FILTER_INDEX_SNAPSHOT_MIN", 5000)
 FILTER_INDEX_DELTA_MAX = env_int("CHAPBOOK_FILTER_INDEX_DELTA_MAX", 2000)
 
-# The longest any one statement of a search may run on PostgreSQL before the reader is
-# told to narrow it (chapbook/search/postgres.py, TIMEOUT_MS).
+# How long a search may look for its works before the reader is told to narrow it
+# (chapbook/search/backend.py, TIMEOUT_MS): the whole search on SQLite, each statement
+# of it on PostgreSQL.
 SEARCH_TIMEOUT_MS = env_int("CHAPBOOK_SEARCH_TIMEOUT_MS", 10_000)
 
 # Comment limits (chapbook/feedback/ratelimit.py, spam.py): how many comments each kind of

@@ -114,6 +114,52 @@ def test_a_phrase_matches_only_its_words_in_order(post: Callable[..., Work]) -> 
     assert found(q("silver", "harbour")) == {"In order", "Apart"}
 
 
+def test_a_phrase_ending_in_common_words_matches_only_where_they_follow(post: Callable[..., Work]) -> None:
+    post(title="Of the end", chapters=chapters("It was the end of the road."))
+    post(title="End of a", chapters=chapters("It was the end of a road, and the end."))
+    post(title="Last words", chapters=chapters("Nothing came of it in the end of"))
+    assert found(q("end of the")) == {"Of the end"}
+    assert found(q("end of")) == {"Of the end", "End of a", "Last words"}
+    assert found(q("of the")) == {"Of the end"}
+    assert found(q("the end of")) == {"Of the end", "End of a", "Last words"}
+    assert found(q("end", exclude=("of the",))) == {"End of a", "Last words"}
+
+
+def test_a_pair_of_words_is_not_taken_for_another_that_stems_alike(post: Callable[..., Work]) -> None:
+    # Stemmed as one word, "her+thing" and "her+the" would both be "her+th".
+    post(title="Things", chapters=chapters("She gave her things away."))
+    post(title="The book", chapters=chapters("She gave her the book."))
+    assert found(q("gave her the")) == {"The book"}
+    assert found(q("gave her things")) == {"Things"}
+
+
+def test_a_phrase_never_spans_two_chapters(post: Callable[..., Work]) -> None:
+    post(title="Across", chapters=chapters("He waited for a", "Long moment of silence."))
+    post(title="Within", chapters=chapters("He waited for a long moment.", "Silence."))
+    assert found(q("for a long moment")) == {"Within"}
+    assert found(q("long moment")) == {"Across", "Within"}
+    assert found(q("for a")) == {"Across", "Within"}
+
+
+@pytest.mark.parametrize("at", [990, 997, 1000])
+def test_a_phrase_is_found_wherever_it_falls_in_one_long_paragraph(post: Callable[..., Work], at: int) -> None:
+    # On PostgreSQL the chapter is cut into pieces of 1,000 words: the phrase sits on a cut.
+    words = ["tide"] * 2500
+    words[at : at + 6] = "the lighthouse keeper owed her a".split()
+    post(title="Long", chapters=[f"<p>{' '.join(words)}</p>", "<p>Song.</p>"])
+    assert found(q("lighthouse keeper owed her")) == {"Long"}
+    assert found(q("tide the lighthouse keeper owed her a tide")) == {"Long"}
+
+
+def test_a_phrase_never_spans_two_tags(post: Callable[..., Work]) -> None:
+    post(title="Tagged", tags=default_tags(characters=["Odile Vance", "Jonah Mercer"], freeforms=["Waiting for", "The End"]))
+    assert found(q(term("Odile Vance", "tag"))) == {"Tagged"}
+    assert found(q(term("Vance Jonah", "tag"))) == set()
+    assert found(q("vance jonah")) == set()
+    assert found(q(term("waiting for", "tag"))) == {"Tagged"}
+    assert found(q(term("for the end", "tag"))) == set()
+
+
 def test_an_excluded_word_leaves_out_works_with_it(post: Callable[..., Work]) -> None:
     post(title="Happy", chapters=chapters("The dragon laughed."))
     post(title="Sad", chapters=chapters("The dragon wept; much angst."))

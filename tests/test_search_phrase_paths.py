@@ -180,3 +180,33 @@ def test_a_search_over_its_time_is_too_slow_and_leaves_the_connection_as_it_was(
         cursor.execute("SELECT current_setting('statement_timeout')")
         assert cursor.fetchone()[0] == before
     assert found(q("for a long moment")) == {"In a row", "For a Long Moment", "Summary"}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's progress handler")
+def test_a_search_past_its_time_is_interrupted_and_the_connection_works_after(
+    archive: dict[str, Work], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chapbook.search import sqlite
+
+    settings.SEARCH_TIMEOUT_MS = 0
+    monkeypatch.setattr(sqlite, "CLOCK_STEPS", 1)  # the clock read at the first step
+    with pytest.raises(SearchTooSlow):
+        get_backend().match(q("for a long moment"))
+    # The limit was the search's alone: the connection's next statements run to the end.
+    assert Work.objects.filter(title="In a row").count() == 1
+    settings.SEARCH_TIMEOUT_MS = 10_000
+    assert found(q("for a long moment")) == {"In a row", "For a Long Moment", "Summary"}
+
+
+def test_every_run_of_a_phrase_s_length_is_whole_in_one_piece() -> None:
+    from chapbook.lib.searchquery import MAX_PHRASE_WORDS
+    from chapbook.search import postgres
+
+    for length in (0, 1, 999, 1000, 1001, 1968, 1969, 5000):
+        words = [f"w{i}" for i in range(length)]
+        pieces = [piece.split() for piece in postgres._pieces(" ".join(words))]
+        assert all(len(piece) <= postgres.CHUNK_WORDS for piece in pieces)
+        assert [w for piece in pieces for w in piece][-1:] == words[-1:]
+        for start in range(max(0, length - MAX_PHRASE_WORDS) + 1):
+            run = words[start : start + MAX_PHRASE_WORDS]
+            assert any(" ".join(run) in " ".join(piece) for piece in pieces), (length, start)

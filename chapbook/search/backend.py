@@ -28,6 +28,12 @@ class Snippet:
     chapter: int | None = None
 
 
+# How long a search's match may take (setting `SEARCH_TIMEOUT_MS`) before the reader is
+# told to narrow it: phrases of common words can take seconds, and more as the archive
+# grows (each backend says which).
+TIMEOUT_MS = 10_000
+
+
 class SearchTooSlow(Exception):
     """A query ran out of its time (`SEARCH_TIMEOUT_MS`) before it was answered."""
 

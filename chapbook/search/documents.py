@@ -24,8 +24,9 @@ from chapbook.tags.models import Tag
 from chapbook.works.models import Chapter, Creatorship, Work, WorkTag
 
 FIELDS = ("title", "summary", "notes", "tags", "creators", "body")
-# Between two tag names or two chapters: no phrase should match across the boundary by
-# accident of adjacency, and both tokenizers treat a newline as a separator.
+# Between two tag names, creators, notes or chapters in a field's text. Both tokenizers
+# treat a newline as a separator; that no phrase runs across two tags, creators or
+# chapters is each backend's doing (`Document.parts`).
 SEPARATOR = "\n"
 
 # Inline elements join the text on either side ("<b>S</b>ilver" is one word); every
@@ -85,6 +86,19 @@ class Document:
     def fields(self) -> tuple[str, str, str, str, str, str]:
         """The values of FIELDS, in order."""
         return (self.title, self.summary, self.notes, self.tags, self.creators, self.body)
+
+    def parts(self) -> tuple[list[str], ...]:
+        """The values of FIELDS, each as the parts no phrase may run across: one tag or
+        creator, one chapter. (The notes are one part: a note's own lines are joined by
+        the same SEPARATOR as two notes.)"""
+        return (
+            [self.title],
+            [self.summary],
+            [self.notes],
+            self.tags.split(SEPARATOR),
+            self.creators.split(SEPARATOR),
+            [text for _, text in self.chapters],
+        )
 
 
 class TagNames:

@@ -8,12 +8,13 @@ Two tables (migration 0001):
   in `words` alone, the whole query as one tsquery (`a & (b | c) & !d`) that the GIN
   index answers without reading a single vector.
 - `search_chunk`: the chapters' text in pieces of at most CHUNK_WORDS words, each within
-  one chapter, with positions: for phrases, the body's relevance and snippets. A
-  tsvector keeps at most 256 positions of a word and none past 16,383, so one vector
-  per work would lose phrases in long works; a piece this size keeps every position of
-  every word. A piece's vector is kept in the table's own pages, compressed, rather
-  than out of line (`toast_tuple_target`): reading it then costs no lookups in a TOAST
-  table, and most 1,000-word pieces fit.
+  one chapter and overlapping the one before by OVERLAP words, with positions: for
+  phrases, the body's relevance and snippets. A tsvector keeps at most 256 positions of
+  a word and none past 16,383, so one vector per work would lose phrases in long works;
+  a piece this size keeps every position of every word. A piece's vector is kept in the
+  table's own pages rather than out of line (`toast_tuple_target`): reading it then
+  costs no lookups in a TOAST table, and most 1,000-word pieces fit uncompressed (some
+  6 KB).
 
 A phrase is confirmed in the pieces, and reading a piece's vector is the cost (some 5
 microseconds). Either the few pieces in the archive that have all its less common words
@@ -44,10 +45,10 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from psycopg.errors import QueryCanceled
 
-from chapbook.lib.searchquery import Query, Term
+from chapbook.lib.searchquery import MAX_PHRASE_WORDS, Query, Term
 from chapbook.search import snippets
-from chapbook.search.backend import Hits, SearchTooSlow, Snippet
-from chapbook.search.documents import Document, TagNames, chapter_text, listed_works, load_documents
+from chapbook.search.backend import TIMEOUT_MS, Hits, SearchTooSlow, Snippet
+from chapbook.search.documents import SEPARATOR, Document, TagNames, chapter_text, listed_works, load_documents
 from chapbook.search.pairs import COMMON_WORDS
 from chapbook.works.models import Chapter
 
@@ -56,6 +57,11 @@ CONFIG = "chapbook_english"
 # piece holding it: at 1,000 words rather than 2,000, "took a deep breath" in 6,882 works
 # took 31 ms rather than 51, with a GIN index a fifth bigger.
 CHUNK_WORDS = 1000
+# Words each piece repeats from the end of the one before: a phrase up to the query's
+# longest (MAX_PHRASE_WORDS words) is whole in one piece. A phrase whose words hold
+# punctuation ("U.S.") counts more words in the text than in the query; one of 32 such
+# words across a cut could still be missed.
+OVERLAP = MAX_PHRASE_WORDS
 COLUMN = {"title": "title", "summary": "summary", "notes": "notes", "tag": "tags", "creator": "creators"}
 # What a term found in a group of fields adds to a work's score, as on SQLite: the title
 # most, then tags and creators, then the summary and notes; the body's relevance adds at
@@ -79,12 +85,11 @@ PROBE_MS = 20
 FEW_WORKS = 8000
 COMMON = frozenset(COMMON_WORDS)
 BATCH = 200
-# No statement of a search may take longer (`SEARCH_TIMEOUT_MS`): a phrase of common
-# words that is in few works, or in none, is confirmed by reading every piece of every
-# work holding its words ("she looked at the door": 2.1 s at 100,000 works, 95 found;
-# four such phrases ORed, 5.6 s), and grows with the archive. Past it the reader is told
-# to narrow the search, and the connection is free again.
-TIMEOUT_MS = 10_000
+# No statement of a search may take longer than `SEARCH_TIMEOUT_MS` (backend.TIMEOUT_MS):
+# a phrase of common words that is in few works, or in none, is confirmed by reading
+# every piece of every work holding its words ("she looked at the door": 2.1 s at
+# 100,000 works, 95 found; four such phrases ORed, 5.6 s), and grows with the archive.
+# Past it the reader is told to narrow the search, and the connection is free again.
 # Advisory lock keys: this plus the work's id ("search" in hex-speak, far above any id).
 LOCK_KEYS = 0x5EA5C4 << 40
 PHRASE = f"phraseto_tsquery('{CONFIG}', %s)"
@@ -280,26 +285,27 @@ _SEPARATORS = bytes.maketrans(string.punctuation.replace("'", "").encode(), b" "
 
 
 def _pieces(text: str) -> list[str]:
-    """A chapter's text cut at line ends into pieces of at most CHUNK_WORDS words."""
-    pieces: list[str] = []
-    current: list[str] = []
-    count = 0
-    for line in text.split("\n"):
-        words = line.split()
-        while len(words) > CHUNK_WORDS:  # one enormous paragraph
-            if current:
-                pieces.append("\n".join(current))
-                current, count = [], 0
-            pieces.append(" ".join(words[:CHUNK_WORDS]))
-            words = words[CHUNK_WORDS:]
-        if count + len(words) > CHUNK_WORDS and current:
-            pieces.append("\n".join(current))
-            current, count = [], 0
-        current.append(" ".join(words))
-        count += len(words)
-    if current and count:
-        pieces.append("\n".join(current))
-    return pieces or [""]
+    """A chapter's text in pieces of at most CHUNK_WORDS words, each beginning with the
+    last OVERLAP words of the one before: a phrase runs on from one paragraph to the next
+    (as on SQLite), and one that a cut between two pieces would split is whole in the
+    second. At 1,000 words a piece, a thirtieth more words indexed."""
+    words = text.split()
+    if len(words) <= CHUNK_WORDS:
+        return [" ".join(words)]
+    step = CHUNK_WORDS - OVERLAP
+    return [" ".join(words[start : start + CHUNK_WORDS]) for start in range(0, len(words) - OVERLAP, step)]
+
+
+def _parted(text: str) -> str:
+    """A field of several parts (tags, creators) with a word no query makes between them,
+    taken out of the vector again (`PARTED`) and leaving a gap in the positions, so that
+    no phrase runs from one tag into the next. "0.0": the query, and `_separated`,
+    read its full stop as a space."""
+    return text.replace(SEPARATOR, f" {GAP} ")
+
+
+GAP = "0.0"
+PARTED = f"ts_delete(to_tsvector('{CONFIG}', %s), '{GAP}'::text)"
 
 
 class PostgresBackend:
@@ -364,8 +370,11 @@ class PostgresBackend:
                 f"SELECT lexeme FROM (SELECT (unnest(v.title || v.summary || v.notes || v.tags || v.creators)).lexeme"
                 f" UNION ALL SELECT (unnest(c.body)).lexeme FROM {self.chunk} c WHERE c.work_id = v.id) AS l))"
                 f" FROM (SELECT %s::bigint AS id, {vector} AS title, {vector} AS summary, {vector} AS notes,"
-                f" {vector} AS tags, {vector} AS creators) AS v",
-                [(doc.work_id, *map(_separated, (doc.title, doc.summary, doc.notes, doc.tags, doc.creators))) for doc in docs],
+                f" {PARTED} AS tags, {PARTED} AS creators) AS v",
+                [
+                    (doc.work_id, *map(_separated, (doc.title, doc.summary, doc.notes)), *map(_parted, map(_separated, (doc.tags, doc.creators))))
+                    for doc in docs
+                ],
             )
 
     def reindex_all(self, progress: object = None) -> int:

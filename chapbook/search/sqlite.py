@@ -33,16 +33,17 @@ import queue
 import threading
 import time
 import zlib
+from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 
 from chapbook.lib.searchquery import Clause, Query, Term
 from chapbook.search import pairs as word_pairs
 from chapbook.search import snippets
-from chapbook.search.backend import Hits, Snippet
+from chapbook.search.backend import TIMEOUT_MS, Hits, SearchTooSlow, Snippet
 from chapbook.search.documents import FIELDS, Document, TagNames, listed_works, load_documents
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"
@@ -63,6 +64,9 @@ BATCH = 200
 # A rebuild commits every this many words (a second or two of the write lock at a time).
 COMMIT_WORDS = 3_000_000
 HASH_SIZE = 64 * 1024 * 1024
+# How often (in SQLite's virtual machine steps) a search looks at its clock: about every
+# tenth of a millisecond, for a cost too small to measure.
+CLOCK_STEPS = 10_000
 
 
 def _text(term: Term) -> str | None:
@@ -168,7 +172,7 @@ Row = tuple[str, str, str, str, str, str, str]  # FTS_FIELDS' values
 
 def _row(doc: Document) -> Row:
     """The document's fields as indexed (common words paired), then its common words."""
-    streams, common = _pairs().grams(doc.fields())
+    streams, common = _pairs().grams(doc.parts())
     return (*streams, common)  # type: ignore[return-value]
 
 
@@ -310,6 +314,10 @@ class SQLiteBackend:
         empty = Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float64))
         if expression is None:
             return empty
+        with _time_limit(getattr(settings, "SEARCH_TIMEOUT_MS", TIMEOUT_MS)):
+            return self._match(query, expression, empty)
+
+    def _match(self, query: Query, expression: str, empty: Hits) -> Hits:
         cap = getattr(settings, "SEARCH_RANK_CAP", RANK_CAP)
         # A query of field terms only is answered from the metadata's small posting lists;
         # in search_fts, `{title} : "the"` would walk every "the" of every chapter first.
@@ -359,6 +367,37 @@ class SQLiteBackend:
             for doc in docs
         }
         return snippets.build(query, sources, stem)
+
+
+@contextmanager
+def _time_limit(milliseconds: int) -> Iterator[None]:
+    """Interrupt the block's statements once it has run `milliseconds`: SearchTooSlow.
+
+    A phrase ending in a common word after a rarer one reads every pair of that word
+    (`"door the"`: some 1 s at 100,000 works), and a query may hold 32 of them. The limit
+    is the whole search's, not each statement's. SQLite looks at the clock between the
+    steps of its program: FTS5 gathering one prefix's lists is one step, so a search may
+    overrun by that much.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    deadline = time.monotonic() + milliseconds / 1000
+    expired = False
+
+    def past_deadline() -> bool:
+        nonlocal expired
+        expired = time.monotonic() > deadline
+        return expired
+
+    raw.set_progress_handler(past_deadline, CLOCK_STEPS)
+    try:
+        yield
+    except OperationalError as error:
+        if expired:  # "interrupted"
+            raise SearchTooSlow from error
+        raise
+    finally:
+        raw.set_progress_handler(None, 0)
 
 
 def _grouped(batches: Iterator[tuple[list[Document], list[Any]]], words: int) -> Iterator[Iterator[Any]]:
