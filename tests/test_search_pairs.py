@@ -155,6 +155,13 @@ def test_a_phrase_ending_in_two_common_words_needs_no_prefix() -> None:
     assert pairs.phrase("of the") == ([f"of{J}the{J}"], False)
 
 
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("ab é’\u00a0\u2003\t\n.,-!@#~`\x1c\x1f\x85\u2028\u3000\u200bÀ" + word_pairs.JOIN)))
+def test_runs_are_the_text_between_whitespace_and_ascii_punctuation(text: str) -> None:
+    pairs = word_pairs.Pairs(fake_stem)
+    assert pairs._runs([text]) == [word_pairs.RUN.findall(text.lower().replace(word_pairs.JOIN, " "))]
+
+
 def test_a_typed_join_character_is_a_space() -> None:
     pairs = word_pairs.Pairs(fake_stem)
     assert pairs.tokens(f"for{J}a") == ["for", "a"]

@@ -1,10 +1,11 @@
 """A phrase matches the same works whichever way PostgreSQL looks for it.
 
-PostgreSQL confirms a phrase in the chapter pieces either through the pieces' GIN index
-(when few pieces have all its words) or work by work (when many do); the limit between
-the two is `SEARCH_PG_PIECE_LIMIT`. Each test here runs with the limit at 0 (always work
-by work) and far above the archive (always through the index), filters or not, and
-asserts the same answers. On SQLite the setting means nothing, and the same answers hold.
+PostgreSQL finds a phrase in its phrase index (`postings`), or confirms it in the chapter
+pieces, either through the pieces' GIN index (when few pieces have all its words) or
+work by work (when many do); the limit between the two is `SEARCH_PG_PIECE_LIMIT`. The
+phrase index says nothing of a work indexed since its block was written (unposted):
+that work's pieces are read. Each test here runs every way, filters or not, and asserts
+the same answers. On SQLite the settings mean nothing, and the same answers hold.
 """
 
 from __future__ import annotations
@@ -28,12 +29,23 @@ ALWAYS_WORK_BY_WORK = 0
 ALWAYS_THE_INDEX = 1_000_000
 
 
-@pytest.fixture(params=[ALWAYS_WORK_BY_WORK, ALWAYS_THE_INDEX], ids=["work-by-work", "piece-index"])
+@pytest.fixture(
+    params=[("phrase-index", 0), ("unposted", 0), ("work-by-work", ALWAYS_WORK_BY_WORK), ("piece-index", ALWAYS_THE_INDEX)],
+    ids=lambda param: param[0],
+)
 def piece_limit(request: Any, settings: Any) -> int:
-    settings.SEARCH_PG_PIECE_LIMIT = request.param
+    way, limit = request.param
+    settings.SEARCH_PG_PHRASE_INDEX = way in ("phrase-index", "unposted")
+    if way == "unposted" and connection.vendor == "postgresql":
+        # Every work indexed since its block was written, and the block's lists gone:
+        # only the pieces can say.
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_unposted SELECT work_id FROM search_work ON CONFLICT DO NOTHING")
+            cursor.execute("DELETE FROM search_posting")
+    settings.SEARCH_PG_PIECE_LIMIT = limit
     # However few works the filters leave, the pieces are counted (and below the limit, the index used).
     settings.SEARCH_PG_FEW_WORKS = 0
-    return int(request.param)
+    return int(limit)
 
 
 @pytest.fixture
@@ -51,6 +63,12 @@ def test_a_phrase_finds_its_works_in_the_text_title_and_summary(archive: dict[st
     assert found(q("for a long moment")) == {"In a row", "For a Long Moment", "Summary"}
     assert found(q("the lighthouse keeper owed her a song")) == {"Other"}
     assert found(q("keeper owed her a moment")) == set()
+    # A common word last, after a rarer one: the phrase index gives the works holding the
+    # rest ("keeper owed"), and their pieces are read.
+    assert found(q("keeper owed her")) == {"Other"}
+    assert found(q("a long moment passed")) == {"Apart"}
+    assert found(q("long time a")) == {"Apart"}
+    assert found(q("long time her")) == set()
 
 
 def test_an_excluded_phrase_leaves_out_the_works_that_hold_it(archive: dict[str, Work], piece_limit: int) -> None:
@@ -74,18 +92,29 @@ def test_the_piece_index_is_used_only_while_few_pieces_have_the_words(archive: d
     from chapbook.search import postgres
 
     query = q("for a long moment")
+    backend = postgres.PostgresBackend()
+    in_a_row = {"for a long moment": postgres.Found([archive["in a row"].pk], [])}
+    settings.SEARCH_PG_PHRASE_INDEX = False
     with connection.cursor() as cursor:
         settings.SEARCH_PG_PIECE_LIMIT = 100
-        assert postgres._phrase_works(cursor, "search_chunk", query, None) == {"for a long moment": [archive["in a row"].pk]}
+        assert postgres._phrase_works(cursor, backend, query, None) == in_a_row
         # "In a row" and "Apart" have all four words in a piece: two pieces, over a limit of one.
         settings.SEARCH_PG_PIECE_LIMIT = 1
-        assert postgres._phrase_works(cursor, "search_chunk", query, None) == {}
+        assert postgres._phrase_works(cursor, backend, query, None) == {}
         # A filter leaving few works: work by work, no count.
         settings.SEARCH_PG_PIECE_LIMIT = 100
         within = [archive["in a row"].pk, archive["apart"].pk]
-        assert postgres._phrase_works(cursor, "search_chunk", query, within) == {}
+        assert postgres._phrase_works(cursor, backend, query, within) == {}
         settings.SEARCH_PG_FEW_WORKS = 1
-        assert postgres._phrase_works(cursor, "search_chunk", query, within) == {"for a long moment": [archive["in a row"].pk]}
+        assert postgres._phrase_works(cursor, backend, query, within) == in_a_row
+        # The phrase index answers, the pieces unread; but for filters leaving fewer
+        # works than six a row of its lists (three rows here), the works are read.
+        settings.SEARCH_PG_PHRASE_INDEX = True
+        settings.SEARCH_PG_FEW_WORKS = 8000
+        assert postgres._phrase_works(cursor, backend, query, within) == {}
+        assert postgres._phrase_works(cursor, backend, query, within * 9) == in_a_row
+        settings.SEARCH_PG_FEW_WORKS = 0
+        assert postgres._phrase_works(cursor, backend, query, within) == in_a_row
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plans")
@@ -172,6 +201,7 @@ def test_a_search_over_its_time_is_too_slow_and_leaves_the_connection_as_it_was(
     settings.SEARCH_TIMEOUT_MS = 50
     # Every search statement slower than its time, as a phrase read in every work would be.
     monkeypatch.setattr(postgres, "WORDS", f"(SELECT plainto_tsquery('{postgres.CONFIG}', %s) FROM pg_sleep(0.2))")
+    monkeypatch.setattr(postgres, "PHRASE", f"(SELECT phraseto_tsquery('{postgres.CONFIG}', %s) FROM pg_sleep(0.2))")
     with pytest.raises(SearchTooSlow):
         get_backend().match(q("for a long moment"))
 

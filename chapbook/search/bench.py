@@ -172,11 +172,12 @@ def index_size(write: Callable[[str], None]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             sizes = {}
-            for table in ("search_work", "search_chunk", "works_chapter"):
+            for table in ("search_work", "search_chunk", "search_posting", "search_unposted", "works_chapter"):
                 cursor.execute("SELECT pg_total_relation_size(%s::regclass)", [table])
                 sizes[table] = int(cursor.fetchone()[0])
             parts = {"search_work (per-work vectors, GIN)": sizes["search_work"],
-                     "search_chunk (chapter pieces)": sizes["search_chunk"]}  # fmt: skip
+                     "search_chunk (chapter pieces)": sizes["search_chunk"],
+                     "search_posting (phrase index)": sizes["search_posting"] + sizes["search_unposted"]}  # fmt: skip
             chapters = sizes["works_chapter"]
         else:
             cursor.execute(

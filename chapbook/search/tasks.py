@@ -50,3 +50,14 @@ def catch_up(started: float) -> None:
     wrangled = list(Tag.objects.filter(wrangled_at__gte=since).values_list("pk", flat=True))
     if wrangled:
         backend.index_works(works_with_tags(wrangled))
+
+
+@task()
+def write_postings(blocks: list[int]) -> int:
+    """Write again the blocks of PostgreSQL's phrase index that hold works indexed since."""
+    backend = get_backend()
+    write = getattr(backend, "write_postings", None)
+    if write is None:  # SQLite has no phrase index of its own: FTS5 keeps the places
+        return 0
+    write(blocks)
+    return len(blocks)
