@@ -103,16 +103,20 @@ def test_the_piece_index_is_used_only_while_few_pieces_have_the_words(archive: d
         assert postgres._phrase_works(cursor, backend, query, None) == {}
         # A filter leaving few works: work by work, no count.
         settings.SEARCH_PG_PIECE_LIMIT = 100
-        within = [archive["in a row"].pk, archive["apart"].pk]
+        within = np.array(sorted([archive["in a row"].pk, archive["apart"].pk]), dtype=np.int64)
         assert postgres._phrase_works(cursor, backend, query, within) == {}
         settings.SEARCH_PG_FEW_WORKS = 1
         assert postgres._phrase_works(cursor, backend, query, within) == in_a_row
         # The phrase index answers, the pieces unread; but for filters leaving fewer
-        # works than six a row of its lists (three rows here), the works are read.
+        # works than its lists have rows (three here), the works are read.
         settings.SEARCH_PG_PHRASE_INDEX = True
         settings.SEARCH_PG_FEW_WORKS = 8000
         assert postgres._phrase_works(cursor, backend, query, within) == {}
-        assert postgres._phrase_works(cursor, backend, query, within * 9) == in_a_row
+        more = np.array(sorted(w.pk for w in archive.values()), dtype=np.int64)
+        assert postgres._phrase_works(cursor, backend, query, more) == in_a_row
+        # Of the filters' works only: "In a row" is left out of them.
+        fewer = np.array([archive["apart"].pk, archive["title"].pk, archive["other"].pk], dtype=np.int64)
+        assert postgres._phrase_works(cursor, backend, query, fewer) == {"for a long moment": postgres.Found([], [])}
         settings.SEARCH_PG_FEW_WORKS = 0
         assert postgres._phrase_works(cursor, backend, query, within) == in_a_row
 

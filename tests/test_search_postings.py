@@ -41,10 +41,10 @@ class Lists:
         return self.found
 
 
-def holding(lists: Lists, phrase: str) -> list[int]:
+def holding(lists: Lists, phrase: str, within: list[int] | None = None) -> list[int]:
     made = word_pairs.Pairs(fake_stem).phrase(phrase)
     assert made is not None and not made[1]
-    return postings.works_holding(lists, "search_posting", made[0]).tolist()
+    return postings.works_holding(lists, "search_posting", made[0], None if within is None else np.array(within)).tolist()
 
 
 def test_a_phrase_is_found_only_where_its_words_stand_in_a_row() -> None:
@@ -82,6 +82,10 @@ def test_each_block_keeps_its_own_works_and_a_phrase_finds_them_in_every_block()
     assert postings.block_of(second) == 3
     assert holding(lists, "song for the keeper") == [first, second]
     assert holding(lists, "owed her a song") == [second]
+    # Of the filters' works only, in whichever block.
+    assert holding(lists, "song for the keeper", within=[second, second + 1]) == [second]
+    assert holding(lists, "song for the keeper", within=[first]) == [first]
+    assert holding(lists, "song for the keeper", within=[]) == []
     data = next(data for token, block, data in lists.rows if token == "keeper" and block == 3)
     keys = np.frombuffer(data, dtype="<u4")
     # A key is the work's place in its block and the word's in the work: "keeper" second

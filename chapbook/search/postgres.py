@@ -89,10 +89,11 @@ PROBE_MS = 20
 # 40 ms after its count; "took a deep breath" 124 ms, and 149 after a count that gave up.
 FEW_WORKS = 8000
 # Within those, a phrase is read in the phrase index only if its lists are shorter than
-# reading the works: a row of a list (2,000 places) costs about what six works' pieces
-# do. "took a deep breath" in the biggest fandom's 5,638 works: 1,700 rows, some 60 ms,
-# against 35 ms of reading the works.
-WORKS_A_ROW = 6
+# reading the works: a row of a list (2,000 places) costs about what one work's pieces
+# do, once the lists keep only the filters' works (`works_holding`). Measured at 100,000
+# works, within the biggest fandom's 6,882, p50 work by work against the lists: "took a
+# deep breath" (1,558 rows) 106 ms and 44; "she looked at the door" 248 and 33.
+WORKS_A_ROW = 1
 COMMON = frozenset(COMMON_WORDS)
 BATCH = 200
 # No statement of a search may take longer than `SEARCH_TIMEOUT_MS` (backend.TIMEOUT_MS):
@@ -135,7 +136,7 @@ def _pieces_of(chunk: str, works: str) -> str:
     return f"(SELECT work_id, chapter, body FROM {chunk} WHERE work_id = {works} OFFSET 0) AS c"
 
 
-def _phrase_works(cursor: Any, backend: PostgresBackend, query: Query, within: Sequence[int] | None) -> dict[str, Found]:
+def _phrase_works(cursor: Any, backend: PostgresBackend, query: Query, within: np.ndarray | None) -> dict[str, Found]:
     """For each phrase of the query that can be found without reading every work, the works holding it.
 
     The phrase index (`postings`) answers most: every phrase whose last word is not a
@@ -158,13 +159,13 @@ def _phrase_works(cursor: Any, backend: PostgresBackend, query: Query, within: S
             made = pairs.for_thread(stem).phrase(text) if getattr(settings, "SEARCH_PG_PHRASE_INDEX", True) else None
             if made is not None and (not made[1] or len(made[0]) > 1):
                 tokens, prefix = made
-                if few and _rows_of(cursor, backend, tokens[:-1] if prefix else tokens) * WORKS_A_ROW > len(within or ()):
+                if few and _rows_of(cursor, backend, tokens[:-1] if prefix else tokens) * WORKS_A_ROW > len(within):
                     continue  # the filters' few works are read sooner than the lists
                 if unposted is None:
                     cursor.execute(f"SELECT coalesce(array_agg(work_id), '{{}}') FROM {backend.unposted}")
                     unposted = cursor.fetchone()[0]
                 with postings.binary_cursor() as lists:
-                    held = postings.works_holding(lists, backend.posting, tokens[:-1] if prefix else tokens)
+                    held = postings.works_holding(lists, backend.posting, tokens[:-1] if prefix else tokens, within)
                 if prefix:
                     # The phrase but its last word is in these works: only their text is read.
                     found[text] = Found([], np.union1d(held, unposted).tolist())
@@ -597,7 +598,7 @@ class PostgresBackend:
         cap = getattr(settings, "SEARCH_PG_RANK_CAP", RANK_CAP)
         with _index_scans(timeout=True) as cursor:
             narrow = None if within is None else within.tolist()
-            phrases = _phrase_works(cursor, self, query, narrow)
+            phrases = _phrase_works(cursor, self, query, within)
             ids = self._known_ids(cursor, query, phrases, within)
             if ids is None:
                 compiled = compile_query(query, self.work, self.chunk, within=narrow, found=phrases)
