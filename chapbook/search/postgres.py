@@ -605,8 +605,7 @@ class PostgresBackend:
                 if compiled is None:
                     return empty
                 sql, params = compiled
-                cursor.execute(f"SELECT array_agg(work_id ORDER BY work_id) FROM ({sql}) AS hits", params)
-                ids = np.array(cursor.fetchone()[0] or [], dtype=np.int64)
+                ids = _work_ids(cursor, sql, params)
             if not len(ids):
                 return empty
             scores = np.zeros(len(ids), dtype=np.float64)
@@ -786,6 +785,17 @@ SET = "set_config(%s, %s, true)"
 
 def _pairs(names: list[str], values: list[str]) -> list[str]:
     return [item for pair in zip(names, values) for item in pair]
+
+
+def _work_ids(cursor: Any, sql: str, params: list[Any]) -> np.ndarray:
+    """The `work_id`s of the query's rows, ascending (each row a different work).
+
+    As bytes, eight a work, sorted here: an array of 95,000 ids ("door") was some 10 ms
+    to sort on the server and write and read back as text.
+    """
+    cursor.execute(f"SELECT string_agg(int8send(work_id), '') FROM ({sql}) AS hits", params)
+    data = cursor.fetchone()[0]
+    return np.sort(np.frombuffer(bytes(data or b""), dtype=">i8").astype(np.int64))
 
 
 def _distinct(ids: np.ndarray) -> np.ndarray:
