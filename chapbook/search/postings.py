@@ -83,67 +83,75 @@ def build(pairs: Pairs, block: int, chapters: dict[int, list[str]]) -> tuple[lis
     The tokens are those of `Pairs.paired`, made with arrays rather than word by word
     (a fifth of the time): each run of text is looked up once in the block's table of
     runs, the common words are paired with the next token by number, and one sort of
-    (token, work, position) puts each token's keys together, ascending.
+    (token, key) puts each token's keys together, ascending. The arrays are of 32-bit
+    numbers where they fit: a block's are some 22 million long, and each step over them
+    is memory read and written (half the time of 64-bit ones, measured).
     """
     first = block << BLOCK_BITS
     ids = sorted(chapters)
     table = _Runs(pairs)
-    gap = np.zeros(1, dtype=np.int64)
     numbered: list[np.ndarray] = []
     run_counts = []  # runs a work has, a gap after each chapter counted
     # A few works' runs at a time: as strings, a block's would take gigabytes.
     for start in range(0, len(ids), RUN_WORKS):
         group = ids[start : start + RUN_WORKS]
-        runs_of = iter(pairs._runs([text for work_id in group for text in chapters[work_id]]))
+        runs_of = iter(pairs.split([text for work_id in group for text in chapters[work_id]]))
         for work_id in group:
             count = 0
             for _ in chapters[work_id]:
                 runs = next(runs_of)
-                numbered += [np.fromiter(map(table.__getitem__, runs), dtype=np.int64, count=len(runs)), gap]
+                numbered += [np.fromiter(map(table.__getitem__, runs), dtype=np.int32, count=len(runs)), _GAP_RUN]
                 count += len(runs) + 1
             run_counts.append(count)
+        table.learn()
     if not numbered:
         return [], []
     table.done()
     every = np.concatenate(numbered)
-    lengths = table.lengths[every]
-    if (lengths == 1).all():
-        tokens = table.tokens[table.starts[every]]
+    if table.single:
+        tokens = table.first[every]
+        token_counts = np.array(run_counts, dtype=np.int64)
     else:  # a run of several tokens ("don’t") or none
-        ends = np.cumsum(lengths)
+        lengths = table.lengths[every]
+        ends = np.cumsum(lengths, dtype=np.int64)
         tokens = table.tokens[np.repeat(table.starts[every] - (ends - lengths), lengths) + np.arange(ends[-1])]
-    run_ends = np.cumsum(run_counts)
-    token_counts = np.diff(np.concatenate(([0], np.cumsum(lengths)[run_ends - 1])))
-    work_starts = np.cumsum(token_counts) - token_counts
-    offsets = np.repeat(np.array(ids, dtype=np.int64) - first, token_counts)
-    positions = np.arange(len(tokens), dtype=np.int64) - np.repeat(work_starts, token_counts)
+        last_runs = np.cumsum(run_counts) - 1  # each work's, -1 before any
+        through = np.where(last_runs >= 0, ends[np.maximum(last_runs, 0)], 0)
+        token_counts = np.diff(through, prepend=0)
     too_long = [work_id for work_id, count in zip(ids, token_counts.tolist()) if count > MAX_WORDS]
+    # A key is the work's place in the block, then the word's in the work: counting on
+    # through the block, less where the work starts, plus its place (32 bits, wrapping
+    # where a step does; each key itself fits).
+    work_tokens = np.cumsum(token_counts) - token_counts
+    base = ((np.array(ids, dtype=np.int64) - first) << POSITION_BITS) - work_tokens
+    keys = np.arange(len(tokens), dtype=np.uint32) + np.repeat(base.astype(np.uint32, casting="unsafe"), token_counts)
 
     # A common word's number says which it is and the token after it (0: its part ends).
-    bits = table.bits
-    after = np.zeros_like(tokens)
+    after = np.empty_like(tokens)
     after[:-1] = tokens[1:]
-    common = table.common[tokens]
-    paired = common >= 0
-    numbers = tokens.copy()
-    numbers[paired] = ((common[paired] + 1) << bits) | after[paired]
-    keep = tokens != 0
+    after[-1] = 0
+    high = table.high[tokens]
+    numbers = high | np.where(high != 0, after, tokens)
     if too_long:
-        keep &= np.repeat(token_counts <= MAX_WORDS, token_counts)
-    numbers, keys = numbers[keep], ((offsets[keep] << POSITION_BITS) | positions[keep]).astype(np.uint64)
-    # One sort of number and key together, when the numbers fit above the keys' 36 bits;
-    # a vocabulary too big for that is numbered again, densely, first.
+        keep = np.repeat(token_counts <= MAX_WORDS, token_counts)
+        numbers, keys = numbers[keep], keys[keep]
+    # One sort of number and key together, when the numbers fit above the keys' bits; a
+    # vocabulary too big for that is numbered again, densely, first. The gap (0) sorts
+    # first and is left out.
     dense = None
-    if (len(table.common_names) + 1) << bits >= 1 << (64 - KEY_BITS):
+    if table.top >= 1 << (64 - KEY_BITS):
         dense, numbers = np.unique(numbers, return_inverse=True)
     everything = np.sort((numbers.astype(np.uint64) << np.uint64(KEY_BITS)) | keys)
-    numbers = (everything >> np.uint64(KEY_BITS)).astype(np.int64)
-    keys = (everything & np.uint64((1 << KEY_BITS) - 1)).astype("<u4")
-    bounds = [0, *(np.flatnonzero(np.diff(numbers)) + 1).tolist(), len(numbers)]
-    heads = numbers[bounds[:-1]] if len(numbers) else numbers
+    numbers = everything >> np.uint64(KEY_BITS)
+    keys = everything.astype("<u4")  # the low 32 bits
+    bounds = [0, *(np.flatnonzero(numbers[1:] != numbers[:-1]) + 1).tolist(), len(numbers)]
+    heads = numbers[bounds[:-1]].astype(np.int64)
     names = [table.name(number) for number in (heads if dense is None else dense[heads]).tolist()]
-    rows = [(name, keys[start:end].tobytes()) for name, start, end in zip(names, bounds[:-1], bounds[1:])]
+    rows = [(name, keys[start:end].tobytes()) for name, start, end in zip(names, bounds[:-1], bounds[1:]) if name != GAP]
     return rows, too_long
+
+
+_GAP_RUN = np.zeros(1, dtype=np.int32)
 
 
 class _Runs(dict[str, int]):
@@ -157,31 +165,53 @@ class _Runs(dict[str, int]):
         self.made: list[int] = [0]
         self.run_starts: list[int] = [0]
         self.run_lengths: list[int] = [1]
+        self.unknown: list[tuple[int, str]] = []  # runs numbered, to be stemmed (`learn`)
 
     def __missing__(self, run: str) -> int:
         # Only a run not met before in the block gets here: the lookups of the others
-        # stay in C (`map(table.__getitem__, runs)`).
-        words = self.pairs._known[run].split()
+        # stay in C (`map(table.__getitem__, runs)`). A run the stemmer has not seen is
+        # numbered now and stemmed with the others of its group, in one call.
         self[run] = number = len(self.run_starts)
-        self.run_starts.append(len(self.made))
-        self.run_lengths.append(len(words))
-        vocabulary = self.vocabulary
-        self.made += [vocabulary.setdefault(word, len(vocabulary)) for word in words]
+        self.run_starts.append(0)
+        self.run_lengths.append(0)
+        words = self.pairs._known.get(run)
+        if words is None:
+            self.unknown.append((number, run))
+        else:
+            self._place(number, words)
         return number
 
+    def learn(self) -> None:
+        """Stem the runs met but not known, and place their tokens."""
+        if self.unknown:
+            for (number, _), words in zip(self.unknown, self.pairs.learn([run for _, run in self.unknown])):
+                self._place(number, words)
+            self.unknown = []
+
+    def _place(self, number: int, words: str) -> None:
+        tokens = words.split()
+        self.run_starts[number] = len(self.made)
+        self.run_lengths[number] = len(tokens)
+        vocabulary = self.vocabulary
+        self.made += [vocabulary.setdefault(word, len(vocabulary)) for word in tokens]
+
     def done(self) -> None:
-        self.tokens = np.array(self.made, dtype=np.int64)
-        self.starts = np.array(self.run_starts, dtype=np.int64)
-        self.lengths = np.array(self.run_lengths, dtype=np.int64)
         self.names = list(self.vocabulary)
         common = self.pairs.common
         self.common_names = [name for name in self.names if name in common]
-        self.common = np.full(len(self.names), -1, dtype=np.int64)
-        for number, name in enumerate(self.common_names):
-            self.common[self.vocabulary[name]] = number
         # A token's number is below 2 ** bits; a pair's is its common word's number among
-        # the common words, plus one, above those bits, and the next token's below them.
+        # the common words, plus one, above those bits (`high`), and the next token's below.
         self.bits = len(self.names).bit_length()
+        self.top = (len(self.common_names) + 1) << self.bits  # above every number
+        kind = np.int32 if self.top < 1 << 31 else np.int64
+        self.tokens = np.array(self.made, dtype=kind)
+        self.starts = np.array(self.run_starts, dtype=np.int64)
+        self.lengths = np.array(self.run_lengths, dtype=np.int32)
+        self.single = bool((self.lengths == 1).all())
+        self.first = self.tokens[np.minimum(self.starts, len(self.tokens) - 1)]
+        self.high = np.zeros(len(self.names), dtype=kind)
+        for number, name in enumerate(self.common_names):
+            self.high[self.vocabulary[name]] = (number + 1) << self.bits
 
     def name(self, number: int) -> str:
         """The token a number stands for, as `Pairs.paired` writes it."""
