@@ -159,7 +159,7 @@ def _phrase_works(cursor: Any, backend: PostgresBackend, query: Query, within: n
             made = pairs.for_thread(stem).phrase(text) if getattr(settings, "SEARCH_PG_PHRASE_INDEX", True) else None
             if made is not None and (not made[1] or len(made[0]) > 1):
                 tokens, prefix = made
-                if few and _rows_of(cursor, backend, tokens[:-1] if prefix else tokens) * WORKS_A_ROW > len(within):
+                if few and within is not None and _rows_of(cursor, backend, tokens[:-1] if prefix else tokens) * WORKS_A_ROW > len(within):
                     continue  # the filters' few works are read sooner than the lists
                 if unposted is None:
                     cursor.execute(f"SELECT coalesce(array_agg(work_id), '{{}}') FROM {backend.unposted}")
