@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import assume, given, settings as hypothesis_settings, strategies as st
 from django.core.management import call_command
 from django.db import connection
 
@@ -124,6 +124,42 @@ def test_the_block_s_lists_are_the_paired_tokens_place_by_place(works: list[list
     rows, too_long = postings.build(pairs, block, chapters)
     assert too_long == []
     assert as_keys(block, rows) == reference(pairs, block, chapters)
+
+
+def contains(stream: list[str], tokens: list[str]) -> bool:
+    return any(stream[at : at + len(tokens)] == tokens for at in range(len(stream) - len(tokens) + 1))
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    works=st.lists(st.lists(TEXT.map(" ".join), min_size=0, max_size=3), min_size=1, max_size=6),
+    phrase=TEXT.filter(bool).map(" ".join),
+    blocks=st.lists(st.integers(0, 2), min_size=6, max_size=6),
+    within=st.none() | st.sets(st.integers(0, 5)),
+)
+def test_a_phrase_is_found_in_the_lists_where_it_is_in_the_paired_text(
+    works: list[list[str]], phrase: str, blocks: list[int], within: set[int] | None
+) -> None:
+    pairs = word_pairs.Pairs(fake_stem)
+    made = pairs.phrase(phrase)
+    assume(made is not None and not made[1])
+    assert made is not None
+    # Works spread over blocks, some at a block's first id (their keys wrap below an offset).
+    ids = [(blocks[i] << postings.BLOCK_BITS) + (i % 2) * 7 for i in range(len(works))]
+    assume(len(set(ids)) == len(ids))
+    chapters = dict(zip(ids, works))
+    by_block: dict[int, dict[int, list[str]]] = {}
+    for work_id, texts in chapters.items():
+        by_block.setdefault(postings.block_of(work_id), {})[work_id] = texts
+    lists = Lists(*((block, postings.build(pairs, block, texts)[0]) for block, texts in by_block.items()))
+    allowed = None if within is None else sorted(ids[i] for i in within if i < len(ids))
+    expected = sorted(
+        work_id
+        for work_id, texts in chapters.items()
+        if any(contains(stream, made[0]) for stream in pairs.paired(texts)) and (allowed is None or work_id in allowed)
+    )
+    found = postings.works_holding(lists, "search_posting", made[0], None if allowed is None else np.array(allowed, dtype=np.int64))
+    assert found.tolist() == expected
 
 
 def test_a_vocabulary_too_big_for_one_sort_is_numbered_densely_first(monkeypatch: pytest.MonkeyPatch) -> None:

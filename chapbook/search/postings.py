@@ -243,34 +243,45 @@ def works_holding(cursor: Any, table: str, tokens: Sequence[str], within: np.nda
     names = sorted({token for token, _ in wanted})
     # Sorted here: sorting megabytes of rows, PostgreSQL writes them to disk first.
     cursor.execute(f"SELECT token, block, part, positions FROM {table} WHERE token = ANY(%s)", [names], binary=True)
-    found: dict[str, list[tuple[int, int, bytes]]] = defaultdict(list)
+    found: dict[int, dict[str, list[tuple[int, bytes]]]] = defaultdict(lambda: defaultdict(list))
     for token, block, part, data in cursor.fetchall():
-        found[token].append((block, part, data))
-    if len(found) < len(names):
-        return np.zeros(0, dtype=np.int64)
-    lists = {}
-    for token, rows in found.items():
-        rows.sort(key=lambda row: row[:2])
-        blocks = [block for block, _, _ in rows]
-        parts = [data for _, _, data in rows]
-        # One array of the token's parts, each key then put in its block.
-        local = np.frombuffer(b"".join(parts), dtype="<u4").astype(np.int64)
-        sizes = np.array([len(part) // 4 for part in parts])
-        lists[token] = local + np.repeat(np.array(blocks, dtype=np.int64) << KEY_BITS, sizes)
-    # The shortest list gives the candidates; each other list keeps those it lines up with.
-    wanted.sort(key=lambda item: len(lists[item[0]]))
-    token, offset = wanted[0]
-    starts = lists[token] - offset
+        found[block][token].append((part, data))
     if within is not None:
-        # The filters' works only, before lining up: a fandom's 5,000 works keep a
-        # twentieth of the candidates, and each other list is searched for those alone.
-        starts = starts[np.isin(starts >> POSITION_BITS, within)]
-    for token, offset in wanted[1:]:
-        starts = _both(starts + offset, lists[token]) - offset
-        if not len(starts):
-            break
-    works = starts >> POSITION_BITS  # ascending, as the starts are
-    return works[np.concatenate(([True], works[1:] != works[:-1]))] if len(works) else works
+        within = np.sort(within)
+    held = []
+    # Block by block, in the lists' own 32-bit keys: a block's lists are a twenty-fifth
+    # of a phrase's at 100,000 works, and nothing is widened to 64 bits first.
+    for block in sorted(found):
+        rows = found[block]
+        if len(rows) < len(names):
+            continue  # a token is not in the block: nor is the phrase
+        lists = {token: _keys(parts) for token, parts in rows.items()}
+        # The shortest list gives the candidates; each other list keeps those it lines up
+        # with. A key less than its offset wraps around to a place past the end of a work
+        # (MAX_WORDS), where the phrase's first token never is.
+        ordered = sorted(wanted, key=lambda item: len(lists[item[0]]))
+        token, offset = ordered[0]
+        starts = lists[token] - np.uint32(offset)
+        if within is not None:
+            # The filters' works only, before lining up: a fandom's 5,000 works keep a
+            # twentieth of the candidates, and each other list is searched for those alone.
+            first = block << BLOCK_BITS
+            local = within[np.searchsorted(within, first) : np.searchsorted(within, first + (1 << BLOCK_BITS))] - first
+            starts = starts[np.isin(starts >> np.uint32(POSITION_BITS), local.astype(np.uint32))]
+        for token, offset in ordered[1:]:
+            if not len(starts):
+                break
+            starts = _both(starts + np.uint32(offset), lists[token]) - np.uint32(offset)
+        works = starts >> np.uint32(POSITION_BITS)  # ascending, as the starts are
+        if len(works):
+            held.append(works[np.concatenate(([True], works[1:] != works[:-1]))].astype(np.int64) + (block << BLOCK_BITS))
+    return np.concatenate(held) if held else np.zeros(0, dtype=np.int64)
+
+
+def _keys(parts: list[tuple[int, bytes]]) -> np.ndarray:
+    """A token's keys in a block, from its rows (part, bytes)."""
+    parts.sort()
+    return np.frombuffer(parts[0][1] if len(parts) == 1 else b"".join(data for _, data in parts), dtype="<u4")
 
 
 def write_in_processes(suffix: str, blocks: Sequence[int], workers: int) -> None:
