@@ -364,6 +364,46 @@ def test_reindex_rebuilds_the_search_index(post: Callable[..., Work]) -> None:
     assert found(q("keeper")) == {"Kept"}
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite frees a dropped table page by page")
+def test_a_rebuild_puts_the_old_tables_aside_and_a_task_frees_them_a_few_rows_at_a_time(
+    post: Callable[..., Work], django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.test import override_settings
+    from django_tasks_db.models import DBTaskResult
+
+    from chapbook.search import sqlite as sqlite_search, tasks
+
+    for n in range(5):
+        post(title=f"Work {n}", chapters=chapters("Lighthouse keeper."))
+    every = {f"Work {n}" for n in range(5)}
+
+    def tables() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'search_%'")
+            return {row[0] for row in cursor.fetchall()}
+
+    def rebuild() -> None:
+        with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}):
+            with django_capture_on_commit_callbacks(execute=True):
+                get_backend().reindex_all()
+
+    rebuild()
+    assert DBTaskResult.objects.filter(task_path="chapbook.search.tasks.free_retired").count() == 1
+    assert {"search_indexed_retired", "search_fts_retired_data"} <= tables()
+    assert found(q("keeper")) == every  # the new tables answer
+    monkeypatch.setattr(sqlite_search, "RETIRED_ROWS", 2)
+    assert tasks.free_retired.call() >= 5  # the five works' source rows, two at a time, and the segments
+    assert not {name for name in tables() if "retired" in name}
+    assert found(q("keeper")) == every
+    assert tasks.free_retired.call() == 0  # nothing left aside
+    # A rebuild before the task ran drops the tables still aside, in its swap.
+    rebuild()
+    rebuild()
+    assert found(q("lighthouse keeper")) == every
+    assert tasks.free_retired.call() >= 5
+    assert not {name for name in tables() if "retired" in name}
+
+
 def test_reindex_can_rebuild_only_the_filters(post: Callable[..., Work]) -> None:
     out = io.StringIO()
     call_command("reindex", "--filters-only", stdout=out)

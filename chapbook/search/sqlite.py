@@ -64,6 +64,10 @@ BATCH = 200
 # A rebuild commits every this many words (a second or two of the write lock at a time).
 COMMIT_WORDS = 3_000_000
 HASH_SIZE = 64 * 1024 * 1024
+# The tables a rebuild replaced are renamed with this, and freed in the background this
+# many rows a transaction (`free_retired`): some 10 MB of the source.
+RETIRED = "_retired"
+RETIRED_ROWS = 500
 # How often (in SQLite's virtual machine steps) a search looks at its clock: about every
 # tenth of a millisecond, for a cost too small to measure.
 CLOCK_STEPS = 10_000
@@ -273,7 +277,7 @@ class SQLiteBackend:
         so posting never waits for the rebuild. Works changed while it ran are indexed
         again once the new tables are in place.
         """
-        from chapbook.search.tasks import catch_up
+        from chapbook.search.tasks import catch_up, free_retired
 
         started = time.time()
         fresh = SQLiteBackend(suffix="_new")
@@ -296,13 +300,49 @@ class SQLiteBackend:
                     total += len(docs)
                     words += sum(doc.words for doc in docs)
                     report(total, words)
+        # The old tables are renamed aside, not dropped: SQLite frees a table page by
+        # page, reading each (3.7 GB at 100,000 works: two minutes), and posting would
+        # wait for it. A background task frees them a few rows a transaction.
+        retired = SQLiteBackend(suffix=RETIRED)
         with transaction.atomic(), connection.cursor() as cursor:
-            for statement in drop_statements(self):
+            for statement in drop_statements(retired):  # an earlier rebuild's, not yet freed
                 cursor.execute(statement)
+            cursor.execute("SELECT name FROM sqlite_master WHERE name IN (%s, %s, %s)", [self.fts, self.meta, self.indexed])
+            live = {row[0] for row in cursor.fetchall()}
+            for name, old in ((self.fts, retired.fts), (self.meta, retired.meta), (self.indexed, retired.indexed)):
+                if name in live:
+                    cursor.execute(f"ALTER TABLE {name} RENAME TO {old}")
             for old, new in ((fresh.fts, self.fts), (fresh.meta, self.meta), (fresh.indexed, self.indexed)):
                 cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")
         catch_up(started)
+        transaction.on_commit(lambda: free_retired.enqueue())
         return total
+
+    def free_retired(self) -> int:
+        """Free the tables a rebuild put aside, RETIRED_ROWS rows a transaction (each a
+        moment of the write lock), then drop what is left of them. Returns rows deleted."""
+        retired = SQLiteBackend(suffix=RETIRED)
+        deleted = 0
+        # The big ones: the source table and the FTS5 tables' segments (shadow tables,
+        # written to here only to be dropped). FTS5 reads its rows 1 and 10 (averages,
+        # structure) to open the table, so to drop it: those stay.
+        for table, first in ((retired.indexed, 0), (f"{retired.fts}_data", 10), (f"{retired.meta}_data", 10)):
+            while True:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+                    if cursor.fetchone() is None:
+                        break
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE rowid > %s LIMIT %s)",
+                        [first, RETIRED_ROWS],
+                    )
+                    deleted += max(cursor.rowcount, 0)
+                    if cursor.rowcount < RETIRED_ROWS:
+                        break
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in drop_statements(retired):
+                cursor.execute(statement)
+        return deleted
 
     # --- Reading --------------------------------------------------------------------
 

@@ -61,3 +61,10 @@ def write_postings(blocks: list[int]) -> int:
         return 0
     write(blocks)
     return len(blocks)
+
+
+@task()
+def free_retired() -> int:
+    """Free the search tables a rebuild replaced (SQLite's; PostgreSQL drops its own at once)."""
+    free = getattr(get_backend(), "free_retired", None)
+    return free() if free is not None else 0
