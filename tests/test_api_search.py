@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, get_args
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from chapbook.api.search import EMPTY_QUERY, SearchSort
 from chapbook.lib.searchquery import NOTE_CUT, NOTE_NOTHING
@@ -16,7 +17,7 @@ from chapbook.search.backend import SearchTooSlow, get_backend
 from chapbook.search.services import NOTE_TOO_SLOW
 from chapbook.works.models import Work
 from tests.test_api_works import SUMMARY_FIELDS, api_as
-from tests.test_search_pages import HOSTILE, archive  # noqa: F401 (the fixture)
+from tests.test_search_pages import HOSTILE, RANDOM_QUERIES, archive  # noqa: F401 (the fixture)
 
 MakeWork = Callable[..., Work]
 URL = "/api/v1/search"
@@ -133,6 +134,20 @@ def test_any_query_gives_results_or_a_note_never_an_error(q: str) -> None:
     assert isinstance(data["notes"], list)
 
 
+@pytest.mark.usefixtures("archive")
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=RANDOM_QUERIES.filter(lambda q: "\x00" not in q))
+def test_any_random_query_gives_results_or_a_note_never_an_error(q: str) -> None:
+    response = api_as(None).get(URL, {"q": q})
+
+    if response.status_code == 400:  # only a query of blanks, said in the JSON body
+        assert not q.strip() and [error["loc"] for error in errors(response)] == [["query", "q"]]
+        return
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert isinstance(data["count"], int) and isinstance(data["notes"], list)
+
+
 # Who sees what
 
 
@@ -176,6 +191,17 @@ def test_it_sorts_by_best_match_unless_told_otherwise() -> None:
     assert sorted(titles({"q": "dragon"})) == sorted(titles({"q": "dragon", "sort": "best"}))
     assert titles({"q": "dragon", "sort": "title"}) == ["Don’t Look Back", "Harbour Lights", "Salt Roads"]
     assert titles({"q": "dragon", "sort": "title", "order": "desc"}) == ["Salt Roads", "Harbour Lights", "Don’t Look Back"]
+
+
+def test_best_match_puts_a_title_above_a_newer_work_that_only_mentions_it(
+    author: User, make_work: MakeWork, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        make_work(author, title="Lantern", chapters=["<p>Night fell on the pier.</p>"])
+        make_work(author, title="Other Lights", chapters=["<p>She lit a lantern once.</p>"])
+
+    assert titles({"q": "lantern"}) == ["Lantern", "Other Lights"]
+    assert titles({"q": "lantern", "sort": "updated"}) == ["Other Lights", "Lantern"]
 
 
 @pytest.mark.usefixtures("archive")

@@ -20,6 +20,44 @@ MakeWork = Callable[..., Work]
 ClientFor = Callable[[User], Client]
 
 
+# What each filter and sort leaves of the archive below, in order; the search page's
+# tests run the same cases on a query every listed work matches.
+FILTER_CASES: list[tuple[dict[str, Any], list[str]]] = [
+    ({"include": "Lighthouse Stories, Storms"}, ["Harbour Lights"]),
+    ({"include": ["Lighthouse Stories", "Storms"]}, ["Harbour Lights"]),
+    ({"include": "lighthouse stories"}, ["Crossing Over", "Salt Roads", "Harbour Lights"]),
+    ({"exclude": "Storms"}, ["Crossing Over", "Salt Roads"]),
+    ({"exclude": ["Storms", "Angst"]}, ["Crossing Over"]),
+    ({"include": "Paper Worlds", "exclude": "Lighthouse Stories"}, ["Paper Boats"]),
+    ({"rating": "Explicit"}, ["Salt Roads"]),
+    ({"rating": ["Explicit", "Teen And Up Audiences"]}, ["Paper Boats", "Salt Roads"]),
+    ({"warning": "Major Character Death"}, ["Salt Roads"]),
+    ({"category": "F/M"}, ["Harbour Lights"]),
+    ({"complete": "on"}, ["Harbour Lights"]),
+    ({"crossover": "only"}, ["Crossing Over"]),
+    ({"crossover": "exclude"}, ["Paper Boats", "Salt Roads", "Harbour Lights"]),
+    ({"language": "fr"}, ["Paper Boats"]),
+    ({"words_min": "50"}, ["Salt Roads"]),
+    ({"words_max": "50"}, ["Paper Boats", "Crossing Over", "Harbour Lights"]),
+    ({"words_min": "13", "words_max": "30"}, ["Paper Boats", "Crossing Over"]),
+]
+
+SORT_CASES: list[tuple[dict[str, str], list[str]]] = [
+    ({}, ["Paper Boats", "Crossing Over", "Salt Roads", "Harbour Lights"]),
+    ({"sort": "updated", "order": "asc"}, ["Harbour Lights", "Salt Roads", "Crossing Over", "Paper Boats"]),
+    ({"sort": "posted"}, ["Paper Boats", "Crossing Over", "Salt Roads", "Harbour Lights"]),
+    ({"sort": "title"}, ["Crossing Over", "Harbour Lights", "Paper Boats", "Salt Roads"]),
+    ({"sort": "title", "order": "desc"}, ["Salt Roads", "Paper Boats", "Harbour Lights", "Crossing Over"]),
+    ({"sort": "creator"}, ["Harbour Lights", "Salt Roads", "Crossing Over", "Paper Boats"]),
+    ({"sort": "words"}, ["Salt Roads", "Paper Boats", "Crossing Over", "Harbour Lights"]),
+    ({"sort": "words", "order": "asc"}, ["Harbour Lights", "Crossing Over", "Paper Boats", "Salt Roads"]),
+    ({"sort": "kudos"}, ["Paper Boats", "Harbour Lights", "Crossing Over", "Salt Roads"]),
+    ({"sort": "kudos", "order": "asc"}, ["Salt Roads", "Crossing Over", "Harbour Lights", "Paper Boats"]),
+    ({"sort": "hits"}, ["Paper Boats", "Harbour Lights", "Crossing Over", "Salt Roads"]),
+    ({"sort": "comments"}, ["Salt Roads", "Crossing Over", "Harbour Lights", "Paper Boats"]),
+    ({"sort": "bookmarks"}, ["Crossing Over", "Paper Boats", "Harbour Lights", "Salt Roads"]),
+]
+
 
 def words(count: int) -> str:
     return "<p>" + " ".join(["wave"] * count) + "</p>"
@@ -166,25 +204,8 @@ def test_it_reads_a_bad_page_number_as_a_page_not_an_error(client: Client, page:
 @pytest.mark.usefixtures("archive")
 @pytest.mark.parametrize(
     "params, expected",
-    [
-        ({"include": "Lighthouse Stories, Storms"}, ["Harbour Lights"]),
-        ({"include": ["Lighthouse Stories", "Storms"]}, ["Harbour Lights"]),
-        ({"include": "lighthouse stories"}, ["Crossing Over", "Salt Roads", "Harbour Lights"]),
-        ({"exclude": "Storms"}, ["Crossing Over", "Salt Roads"]),
-        ({"exclude": ["Storms", "Angst"]}, ["Crossing Over"]),
-        ({"include": "Paper Worlds", "exclude": "Lighthouse Stories"}, ["Paper Boats"]),
-        ({"rating": "Explicit"}, ["Salt Roads"]),
-        ({"rating": ["Explicit", "Teen And Up Audiences"]}, ["Paper Boats", "Salt Roads"]),
-        ({"warning": "Major Character Death"}, ["Salt Roads"]),
-        ({"category": "F/M"}, ["Harbour Lights"]),
-        ({"complete": "on"}, ["Harbour Lights"]),
-        ({"crossover": "only"}, ["Crossing Over"]),
-        ({"crossover": "exclude"}, ["Paper Boats", "Salt Roads", "Harbour Lights"]),
-        ({"language": "fr"}, ["Paper Boats"]),
-        ({"words_min": "50"}, ["Salt Roads"]),
-        ({"words_max": "50"}, ["Paper Boats", "Crossing Over", "Harbour Lights"]),
-        ({"words_min": "13", "words_max": "30"}, ["Paper Boats", "Crossing Over"]),
-    ],
+    FILTER_CASES,
+
 )
 def test_it_applies_each_filter(client: Client, params: dict[str, Any], expected: list[str]) -> None:
     assert titles(client, "/works/", params) == expected
@@ -228,21 +249,8 @@ def counted(archive: dict[str, Work]) -> dict[str, Work]:
 @pytest.mark.usefixtures("counted")
 @pytest.mark.parametrize(
     "params, expected",
-    [
-        ({}, ["Paper Boats", "Crossing Over", "Salt Roads", "Harbour Lights"]),
-        ({"sort": "updated", "order": "asc"}, ["Harbour Lights", "Salt Roads", "Crossing Over", "Paper Boats"]),
-        ({"sort": "posted"}, ["Paper Boats", "Crossing Over", "Salt Roads", "Harbour Lights"]),
-        ({"sort": "title"}, ["Crossing Over", "Harbour Lights", "Paper Boats", "Salt Roads"]),
-        ({"sort": "title", "order": "desc"}, ["Salt Roads", "Paper Boats", "Harbour Lights", "Crossing Over"]),
-        ({"sort": "creator"}, ["Harbour Lights", "Salt Roads", "Crossing Over", "Paper Boats"]),
-        ({"sort": "words"}, ["Salt Roads", "Paper Boats", "Crossing Over", "Harbour Lights"]),
-        ({"sort": "words", "order": "asc"}, ["Harbour Lights", "Crossing Over", "Paper Boats", "Salt Roads"]),
-        ({"sort": "kudos"}, ["Paper Boats", "Harbour Lights", "Crossing Over", "Salt Roads"]),
-        ({"sort": "kudos", "order": "asc"}, ["Salt Roads", "Crossing Over", "Harbour Lights", "Paper Boats"]),
-        ({"sort": "hits"}, ["Paper Boats", "Harbour Lights", "Crossing Over", "Salt Roads"]),
-        ({"sort": "comments"}, ["Salt Roads", "Crossing Over", "Harbour Lights", "Paper Boats"]),
-        ({"sort": "bookmarks"}, ["Crossing Over", "Paper Boats", "Harbour Lights", "Salt Roads"]),
-    ],
+    SORT_CASES,
+
 )
 def test_it_sorts_by_each_key(client: Client, params: dict[str, str], expected: list[str]) -> None:
     assert titles(client, "/works/", params) == expected

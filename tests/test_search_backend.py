@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from chapbook.collections.services import add_work, create_collection, reveal, update_collection
 from chapbook.lib.searchquery import Clause, Query, Term, parse
 from chapbook.listings.query import Filters, matching_ids
 from chapbook.people.models import Pseud, User
@@ -341,6 +342,31 @@ def test_creators_renamed_and_added_are_indexed(
     assert found(q(term("carol", "creator"))) == {"Bylines"}
 
 
+def test_a_work_indexed_with_its_creators_loses_them_and_then_itself_as_its_collection_hides_them(
+    post: Callable[..., Work], author: User, staff: User, indexed: Callable[..., Any]
+) -> None:
+    """The index follows a collection that starts hiding a work already in it, and its reveal."""
+    post(title="Moth Hours", chapters=chapters("The moths came to the lamp."))
+    exchange = create_collection(by=staff, name="moth_exchange", title="Moth Exchange")
+    indexed(add_work, exchange, by=author, work=Work.objects.get(title="Moth Hours"))
+    assert found(q(term("alice", "creator"))) == {"Moth Hours"}
+
+    indexed(update_collection, exchange, by=staff, anonymous=True)
+    assert found(q(term("alice", "creator"))) == set()
+    assert found(q("alice")) == set()  # nor as a plain word
+    assert found(q("moths")) == {"Moth Hours"}
+
+    indexed(update_collection, exchange, by=staff, unrevealed=True)
+    assert found(q("moths")) == set()
+    assert found(q(term("moth hours", "title"))) == set()
+
+    indexed(reveal, exchange, by=staff, works=True, creators=False)
+    assert found(q("moths")) == {"Moth Hours"}
+    assert found(q(term("alice", "creator"))) == set()
+    indexed(reveal, exchange, by=staff, works=False, creators=True)
+    assert found(q(term("alice", "creator"))) == {"Moth Hours"}
+
+
 def test_wrangling_reindexes_the_works_of_the_tags(post: Callable[..., Work], staff: User, indexed: Callable[..., Any]) -> None:
     post(title="Wrangled", tags=default_tags(characters=["Kylo"]))
     post(title="Untouched", tags=default_tags(characters=["Rey"]))
@@ -356,9 +382,12 @@ def test_reindex_rebuilds_the_search_index(post: Callable[..., Work]) -> None:
     post(title="Forgotten", chapters=chapters("Lighthouse."))
     stale = Work.objects.get(title="Forgotten")
     Work.objects.filter(pk=stale.pk).update(hidden=True)  # as the admin does, without a hook
+    post(title="Sealed", chapters=chapters("Lighthouse."))
+    Work.objects.filter(title="Sealed").update(unrevealed=True)
     out = io.StringIO()
     call_command("reindex", "--search-only", stdout=out)
     assert "Search index: 1 works" in out.getvalue()
+    assert "] 1/1 works," in out.getvalue()  # the bar's whole is the works indexed, and it fills
     assert "words/s" in out.getvalue()
     assert found(q("lighthouse")) == {"Kept"}
     assert found(q("keeper")) == {"Kept"}

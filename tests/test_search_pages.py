@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -217,6 +219,17 @@ def test_best_match_is_a_sort_and_the_default_only_with_a_query(client: Client) 
     assert "best" not in dict(client.get(URL).context["form"].fields["sort"].choices)
 
 
+def test_best_match_puts_a_title_above_a_newer_work_that_only_mentions_it(
+    client: Client, author: User, make_work: MakeWork, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        make_work(author, title="Lantern", chapters=["<p>Night fell on the pier.</p>"])
+        make_work(author, title="Other Lights", chapters=["<p>She lit a lantern once.</p>"])
+
+    assert found(client, {"q": "lantern"}) == ["Lantern", "Other Lights"]  # newest first on a tie
+    assert found(client, {"q": "lantern", "sort": "updated"}) == ["Other Lights", "Lantern"]
+
+
 @pytest.mark.usefixtures("archive")
 @pytest.mark.parametrize(
     "params, expected",
@@ -380,6 +393,22 @@ def test_any_query_gives_results_or_a_message_never_an_error(client: Client, q: 
     content = response.content.decode()
     assert "works found</strong>" in content or "work found</strong>" in content
     assert "the filters have a mistake" not in content
+
+
+# Random queries: any text, and runs of the query language's and the databases' syntax.
+SYNTAX = ['"', "-", "OR", "AND", "NOT", "NEAR", "*", "^", ":", "(", ")", "{", "}", "title:", "tag:", "creator:", "'", "’", "“", "%", "_", "\\", "dragon", "pier", "the"]
+RANDOM_QUERIES = st.text(max_size=300) | st.lists(st.sampled_from(SYNTAX), max_size=30).map(" ".join) | st.lists(st.sampled_from(SYNTAX), max_size=30).map("".join)
+
+
+@pytest.mark.usefixtures("archive")
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=RANDOM_QUERIES)
+def test_any_random_query_gives_results_or_a_message_never_an_error(client: Client, q: str) -> None:
+    response = client.get(URL, {"q": q})
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "works found</strong>" in content or "work found</strong>" in content or "Type a word" in content
 
 
 # --------------------------------------------------------------------- cost

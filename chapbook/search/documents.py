@@ -186,6 +186,14 @@ class TagNames:
         return list(seen)
 
 
+LISTED = {"draft": False, "hidden": False, "unrevealed": False}  # the works the index holds
+
+
+def listed_count() -> int:
+    """How many works a rebuild indexes: its progress bar's whole."""
+    return Work.objects.filter(**LISTED).count()
+
+
 def listed_works(page: int = 20_000) -> Iterator[int]:
     """Ids of every listed work, ascending.
 
@@ -196,7 +204,7 @@ def listed_works(page: int = 20_000) -> Iterator[int]:
     after = 0
     while True:
         ids = list(
-            Work.objects.filter(pk__gt=after, draft=False, hidden=False, unrevealed=False)
+            Work.objects.filter(pk__gt=after, **LISTED)
             .order_by("pk")
             .values_list("pk", flat=True)[:page]
         )

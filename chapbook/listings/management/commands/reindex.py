@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chapbook.listings import index
 from chapbook.search.backend import get_backend
-from chapbook.works.models import Work
+from chapbook.search.documents import listed_count
 
 
 class Progress:
@@ -74,6 +74,6 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"Snapshot: {index.snapshot_path()}")
         if not options["filters_only"]:
-            progress = Progress(self.stdout, Work.objects.filter(draft=False, hidden=False).count())
+            progress = Progress(self.stdout, listed_count())
             works = get_backend().reindex_all(progress=progress)
             self.stdout.write(progress.done(works))

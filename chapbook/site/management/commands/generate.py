@@ -75,8 +75,9 @@ class Command(BaseCommand):
         # What `chapbook reindex --search-only` does, with its progress bar.
         from chapbook.listings.management.commands.reindex import Progress
         from chapbook.search.backend import get_backend
+        from chapbook.search.documents import listed_count
 
         self.stdout.write("Building the search index...")
-        progress = Progress(self.stdout, Work.objects.filter(draft=False, hidden=False).count())
+        progress = Progress(self.stdout, listed_count())
         indexed = get_backend().reindex_all(progress=progress)
         self.stdout.write(progress.done(indexed))
