@@ -1,5 +1,12 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from chapbook.listings.services import forget_work
+from chapbook.search.services import works_changed
 from chapbook.works.models import Chapter, Creatorship, Series, SeriesPart, Work
 
 
@@ -23,6 +30,41 @@ class WorkAdmin(admin.ModelAdmin):
     search_fields = ["title"]
     inlines = [CreatorshipInline, ChapterInline]
     exclude = ["tags"]
+    actions = ["hide_works", "unhide_works"]
+
+    # The admin is where staff hide a work. Its saves bypass the services, so they do here
+    # what the services do: move `revised_at` (which the filter index and every cached page
+    # and blurb follow), reindex for search once the save commits, and record deletions.
+    def save_model(self, request: HttpRequest, obj: Work, form: Any, change: bool) -> None:
+        obj.revised_at = timezone.now()
+        super().save_model(request, obj, form, change)
+        works_changed([obj.pk])
+
+    def delete_model(self, request: HttpRequest, obj: Work) -> None:
+        forget_work(obj.pk)
+        works_changed([obj.pk])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Work]) -> None:
+        pks = list(queryset.values_list("pk", flat=True))
+        for pk in pks:
+            forget_work(pk)
+        works_changed(pks)
+        super().delete_queryset(request, queryset)
+
+    @admin.action(description="Hide the selected works")
+    def hide_works(self, request: HttpRequest, queryset: QuerySet[Work]) -> None:
+        self._set_hidden(request, queryset, True)
+
+    @admin.action(description="Show the selected hidden works again")
+    def unhide_works(self, request: HttpRequest, queryset: QuerySet[Work]) -> None:
+        self._set_hidden(request, queryset, False)
+
+    def _set_hidden(self, request: HttpRequest, queryset: QuerySet[Work], hidden: bool) -> None:
+        pks = list(queryset.exclude(hidden=hidden).values_list("pk", flat=True))
+        Work.objects.filter(pk__in=pks).update(hidden=hidden, revised_at=timezone.now())
+        works_changed(pks)
+        self.message_user(request, f"{len(pks)} work{'' if len(pks) == 1 else 's'} {'hidden' if hidden else 'shown again'}.")
 
 
 class SeriesPartInline(admin.TabularInline):
@@ -36,3 +78,4 @@ class SeriesAdmin(admin.ModelAdmin):
     list_display = ["title", "owner", "complete"]
     search_fields = ["title"]
     inlines = [SeriesPartInline]
+
