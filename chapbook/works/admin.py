@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -31,6 +32,8 @@ class WorkAdmin(admin.ModelAdmin):
     inlines = [CreatorshipInline, ChapterInline]
     exclude = ["tags"]
     actions = ["hide_works", "unhide_works"]
+    # A source URL typed without a scheme is read as https, as Django 6 will by default.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     # The admin is where staff hide a work. Its saves bypass the services, so they do here
     # what the services do: move `revised_at` (which the filter index and every cached page
