@@ -20,11 +20,10 @@ EVERY_LISTED_WORK = "wave OR harbour"  # "wave" fills three works' chapters; Har
 
 
 @pytest.fixture
-def searchable(db: None, request: pytest.FixtureRequest) -> dict[str, Work]:
-    """The listings' archive with feedback counts (their `counted`), indexed for search."""
-    works: dict[str, Work] = request.getfixturevalue("counted")
-    index_works.call([work.pk for work in works.values()])
-    return works
+def searchable(counted: dict[str, Work]) -> dict[str, Work]:  # noqa: F811 (the imported fixture)
+    """The listings' archive with feedback counts, indexed for search."""
+    index_works.call([work.pk for work in counted.values()])
+    return counted
 
 
 def searched(client: Client, params: dict[str, Any]) -> list[str]:

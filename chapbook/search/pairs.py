@@ -94,8 +94,7 @@ class Pairs:
             new.update(set(found).difference(known))
         if new:
             if len(known) + len(new) > self.MAX_RUNS:
-                known.clear()  # and every run of these texts is learnt again
-                new = set().union(*runs)
+                new = set().union(*runs)  # `learn` forgets the others: all of these are learnt again
             self.learn(sorted(new))
         return runs
 

@@ -6,9 +6,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from chapbook.listings.services import forget_work
 from chapbook.search.services import works_changed
 from chapbook.works.models import Chapter, Creatorship, Series, SeriesPart, Work
+from chapbook.works.services import delete_works, set_hidden
 
 
 class ChapterInline(admin.StackedInline):
@@ -35,39 +35,30 @@ class WorkAdmin(admin.ModelAdmin):
     # A source URL typed without a scheme is read as https, as Django 6 will by default.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    # The admin is where staff hide a work. Its saves bypass the services, so they do here
-    # what the services do: move `revised_at` (which the filter index and every cached page
-    # and blurb follow), reindex for search once the save commits, and record deletions.
+    # The admin is where staff hide a work. Its form saves the model itself, so it does
+    # here what the services do: move `revised_at` (which the filter index and every
+    # cached page and blurb follow) and reindex for search once the save commits.
     def save_model(self, request: HttpRequest, obj: Work, form: Any, change: bool) -> None:
         obj.revised_at = timezone.now()
         super().save_model(request, obj, form, change)
         works_changed([obj.pk])
 
     def delete_model(self, request: HttpRequest, obj: Work) -> None:
-        forget_work(obj.pk)
-        works_changed([obj.pk])
-        super().delete_model(request, obj)
+        delete_works([obj.pk])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Work]) -> None:
-        pks = list(queryset.values_list("pk", flat=True))
-        for pk in pks:
-            forget_work(pk)
-        works_changed(pks)
-        super().delete_queryset(request, queryset)
+        delete_works(queryset.values_list("pk", flat=True))
 
     @admin.action(description="Hide the selected works")
     def hide_works(self, request: HttpRequest, queryset: QuerySet[Work]) -> None:
-        self._set_hidden(request, queryset, True)
+        self._hidden(request, set_hidden(queryset.values_list("pk", flat=True), hidden=True), "hidden")
 
     @admin.action(description="Show the selected hidden works again")
     def unhide_works(self, request: HttpRequest, queryset: QuerySet[Work]) -> None:
-        self._set_hidden(request, queryset, False)
+        self._hidden(request, set_hidden(queryset.values_list("pk", flat=True), hidden=False), "shown again")
 
-    def _set_hidden(self, request: HttpRequest, queryset: QuerySet[Work], hidden: bool) -> None:
-        pks = list(queryset.exclude(hidden=hidden).values_list("pk", flat=True))
-        Work.objects.filter(pk__in=pks).update(hidden=hidden, revised_at=timezone.now())
-        works_changed(pks)
-        self.message_user(request, f"{len(pks)} work{'' if len(pks) == 1 else 's'} {'hidden' if hidden else 'shown again'}.")
+    def _hidden(self, request: HttpRequest, ids: list[int], done: str) -> None:
+        self.message_user(request, f"{len(ids)} work{'' if len(ids) == 1 else 's'} {done}.")
 
 
 class SeriesPartInline(admin.TabularInline):
@@ -81,4 +72,3 @@ class SeriesAdmin(admin.ModelAdmin):
     list_display = ["title", "owner", "complete"]
     search_fields = ["title"]
     inlines = [SeriesPartInline]
-

@@ -542,9 +542,30 @@ def publish_work(work: Work, *, by: User) -> Work:
 @transaction.atomic
 def delete_work(work: Work, *, by: User) -> None:
     require_creator(work, by)
-    forget_work(work.pk)
-    works_changed([work.pk])
-    work.delete()
+    delete_works([work.pk])
+
+
+@transaction.atomic
+def delete_works(work_ids: Iterable[int]) -> None:
+    """Delete works, and take them out of the filter and search indexes.
+
+    Without a permission check: its callers decide who may (`delete_work`, the admin).
+    """
+    ids = sorted({int(pk) for pk in work_ids})
+    for pk in ids:
+        forget_work(pk)
+    works_changed(ids)
+    Work.objects.filter(pk__in=ids).delete()
+
+
+@transaction.atomic
+def set_hidden(work_ids: Iterable[int], *, hidden: bool) -> list[int]:
+    """Hide works from everyone, or show them again (staff, from the admin, which checks
+    their permission). Returns the ids of the works that changed."""
+    ids = list(Work.objects.filter(pk__in=list(work_ids)).exclude(hidden=hidden).values_list("pk", flat=True))
+    Work.objects.filter(pk__in=ids).update(hidden=hidden, revised_at=timezone.now())
+    works_changed(ids)
+    return ids
 
 
 @transaction.atomic
